@@ -1,0 +1,257 @@
+"""Stage 3 — model: the typed objects every later stage uses.
+
+Built only from data that passed validation, so the constructors here can trust types.
+Templates see these objects, never raw YAML dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import standard_lists as std
+from .doc_numbers import normalise_number
+from .load import Sources
+from .validate import site_vocabulary
+
+
+@dataclass(frozen=True)
+class Basis:
+    title: str
+    kind: str
+    number: str | None = None
+    articles: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    date: dt.date
+    summary: str
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    on: dt.date
+    reason: str
+    replaced_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    catalogue_id: str
+    category: str
+    name: str
+    content: tuple[str, ...]
+    basis: tuple[Basis, ...]
+    timing: str
+    subject: str
+    channels: tuple[str, ...]
+    group: str | None = None
+    audience: str | None = None
+    audience_group: str | None = None
+    mode: str | None = None
+    levels: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    notes: str | None = None
+    changes: tuple[Change, ...] = ()
+    withdrawal: Withdrawal | None = None
+    #: Where the item is written: for messages and the "edit this" link.
+    source_path: Path = Path()
+    source_line: int = 0
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawal is not None
+
+    @property
+    def path(self) -> str:
+        """The item's permanent URL path below ``base_url``: printed QR codes depend on it."""
+        return f"items/{self.id}/"
+
+
+@dataclass(frozen=True)
+class Category:
+    """一级事项 with its items, in the order the catalogue lists them."""
+
+    name: str
+    items: tuple[Item, ...]
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    id: str
+    name: str
+    kind: str
+    source: str
+    updated: dt.date
+    items: tuple[Item, ...]
+    description: str | None = None
+    source_path: Path = Path()
+
+    @property
+    def path(self) -> str:
+        return f"{'domains' if self.kind == 'domain' else 'community'}/{self.id}/"
+
+    @property
+    def kind_label(self) -> str:
+        return std.CATALOGUE_KIND_LABELS[self.kind]
+
+    @property
+    def active_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if not i.withdrawn)
+
+    @property
+    def withdrawn_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.withdrawn)
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        """Active items grouped by 一级事项 (and 类别 for community lists), first appearance first.
+
+        Published catalogues print 一级事项 as a merged cell over consecutive rows; an item
+        listed later under the same 一级事项 joins the first group rather than opening a second.
+        """
+        groups: dict[tuple[str | None, str], list[Item]] = {}
+        for item in self.active_items:
+            groups.setdefault((item.group, item.category), []).append(item)
+        return tuple(Category(name, tuple(items), group) for (group, name), items in groups.items())
+
+    @property
+    def uses_levels(self) -> bool:
+        return any(i.levels for i in self.items)
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    base_url: str
+    publisher: str
+    contact: str
+    region: str | None
+    levels: tuple[str, ...]
+    channels: tuple[str, ...]
+    local_channels: tuple[str, ...]
+
+    def absolute(self, path: str) -> str:
+        """The absolute URL of a site path such as ``items/x/``; QR codes and open data use it."""
+        return self.base_url + path
+
+
+@dataclass(frozen=True)
+class ContentPage:
+    slug: str
+    title: str
+    body: str
+    order: int = 100
+    source_path: Path = Path()
+
+    @property
+    def path(self) -> str:
+        return f"{self.slug}/"
+
+
+@dataclass
+class SiteModel:
+    site: Site
+    catalogues: tuple[Catalogue, ...]
+    pages: tuple[ContentPage, ...] = ()
+    items_by_id: dict[str, Item] = field(default_factory=dict)
+    catalogues_by_id: dict[str, Catalogue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.catalogues_by_id = {c.id: c for c in self.catalogues}
+        self.items_by_id = {i.id: i for c in self.catalogues for i in c.items}
+
+    @property
+    def domains(self) -> tuple[Catalogue, ...]:
+        return tuple(c for c in self.catalogues if c.kind == "domain")
+
+    @property
+    def community(self) -> tuple[Catalogue, ...]:
+        return tuple(c for c in self.catalogues if c.kind == "community")
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(i for c in self.catalogues for i in c.items)
+
+    @property
+    def updated(self) -> dt.date | None:
+        """The newest 修订时间 of any published catalogue: the site's own date, never the clock."""
+        return max((c.updated for c in self.catalogues), default=None)
+
+
+def build_model(sources: Sources, pages: tuple[ContentPage, ...] = ()) -> SiteModel:
+    """Turn validated sources into the model; only enabled catalogues are published."""
+    assert sources.site is not None
+    raw_site: dict[str, Any] = sources.site.data
+    vocab = site_vocabulary(raw_site)
+    base_url = raw_site["base_url"].strip()
+    site = Site(
+        title=raw_site["title"],
+        base_url=base_url if base_url.endswith("/") else base_url + "/",
+        publisher=raw_site["publisher"],
+        contact=str(raw_site["contact"]).strip(),
+        region=raw_site.get("region"),
+        levels=vocab.levels,
+        channels=vocab.channels,
+        local_channels=tuple(c for c in vocab.channels if c not in std.STANDARD_CHANNELS),
+    )
+    by_id = {doc.path.stem: (kind, doc) for kind, doc in sources.catalogues}
+    enabled = [("domain", i) for i in raw_site.get("domains") or []] + \
+              [("community", i) for i in raw_site.get("community") or []]
+    catalogues = []
+    for kind, ident in enabled:
+        found = by_id.get(ident)
+        if found and found[0] == kind:
+            catalogues.append(_catalogue(found[1].data, found[1]))
+    return SiteModel(site=site, catalogues=tuple(catalogues), pages=pages)
+
+
+def all_catalogues(sources: Sources) -> tuple[Catalogue, ...]:
+    """Every catalogue file, enabled or not (for export and the id lock)."""
+    return tuple(_catalogue(doc.data, doc) for _, doc in sources.catalogues)
+
+
+def _catalogue(data: dict[str, Any], doc: Any) -> Catalogue:
+    items = tuple(_item(raw, data["id"], doc, i) for i, raw in enumerate(data["items"]))
+    return Catalogue(
+        id=data["id"], name=data["name"], kind=data["kind"], source=data["source"], updated=data["updated"],
+        items=items, description=data.get("description"), source_path=doc.path,
+    )
+
+
+def _item(raw: dict[str, Any], catalogue_id: str, doc: Any, index: int) -> Item:
+    withdrawal = None
+    if raw.get("status") == "withdrawn":
+        withdrawal = Withdrawal(raw["withdrawn_on"], raw["reason"], raw.get("replaced_by"))
+    return Item(
+        id=raw["id"],
+        catalogue_id=catalogue_id,
+        group=raw.get("group"),
+        category=raw["category"].strip(),
+        name=raw["name"].strip(),
+        content=tuple(str(c).strip() for c in raw["content"]),
+        basis=tuple(
+            Basis(b["title"].strip(), b["kind"],
+                  normalise_number(b["number"]) if b.get("number") else None, b.get("articles"))
+            for b in raw["basis"]
+        ),
+        timing=raw["timing"].strip(),
+        subject=raw["subject"].strip(),
+        channels=tuple(raw["channels"]),
+        audience=raw.get("audience"),
+        audience_group=raw.get("audience_group"),
+        mode=raw.get("mode"),
+        levels=tuple(raw.get("levels") or ()),
+        keywords=tuple(raw.get("keywords") or ()),
+        notes=raw.get("notes"),
+        changes=tuple(sorted((Change(c["date"], c["summary"]) for c in raw.get("changes") or ()),
+                             key=lambda c: c.date, reverse=True)),
+        withdrawal=withdrawal,
+        source_path=doc.path,
+        source_line=doc.at(("items", index)).line,
+    )

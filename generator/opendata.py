@@ -1,0 +1,152 @@
+"""Open data: the whole catalogue as ``catalog.json`` (with its JSON Schema) and
+``catalog.csv``, plus ``sitemap.xml``. Every URL in them is absolute, from ``base_url``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+from xml.sax.saxutils import escape
+
+from .model import Catalogue, Item, SiteModel
+from .outputs import Output, planner, producer
+from .render_context import RenderContext
+
+CSV_COLUMNS = (
+    "目录", "目录标识", "类别", "一级事项", "二级事项", "公开内容（要素）", "公开依据", "公开时限", "公开主体",
+    "公开渠道和载体", "公开对象", "公开方式", "公开层级", "状态", "事项标识", "网址", "二维码",
+)
+
+
+@planner
+def plan_open_data(ctx: RenderContext) -> Iterable[Output]:
+    yield Output("catalog.json", "catalog_json", origin="开放数据 catalog.json")
+    yield Output("catalog.schema.json", "catalog_schema", origin="开放数据的 JSON Schema")
+    yield Output("catalog.csv", "catalog_csv", origin="开放数据 catalog.csv")
+    yield Output("sitemap.xml", "sitemap", origin="站点地图")
+    yield Output("robots.txt", "robots", origin="robots.txt")
+
+
+def item_record(model: SiteModel, item: Item) -> dict[str, Any]:
+    site = model.site
+    record: dict[str, Any] = {
+        "id": item.id,
+        "catalogue": item.catalogue_id,
+        "url": site.absolute(item.path),
+        "qr": site.absolute(item.path + "qr.svg"),
+        "group": item.group,
+        "category": item.category,
+        "name": item.name,
+        "content": list(item.content),
+        "basis": [{"title": b.title, "kind": b.kind, "number": b.number, "articles": b.articles} for b in item.basis],
+        "timing": item.timing,
+        "subject": item.subject,
+        "channels": list(item.channels),
+        "audience": item.audience,
+        "audience_group": item.audience_group,
+        "mode": item.mode,
+        "levels": list(item.levels),
+        "keywords": list(item.keywords),
+        "notes": item.notes,
+        "status": "withdrawn" if item.withdrawal else "active",
+        "changes": [{"date": c.date.isoformat(), "summary": c.summary} for c in item.changes],
+    }
+    if item.withdrawal:
+        record["withdrawn_on"] = item.withdrawal.on.isoformat()
+        record["reason"] = item.withdrawal.reason
+        record["replaced_by"] = item.withdrawal.replaced_by
+    return record
+
+
+def catalogue_record(model: SiteModel, catalogue: Catalogue) -> dict[str, Any]:
+    return {
+        "id": catalogue.id,
+        "name": catalogue.name,
+        "kind": catalogue.kind,
+        "source": catalogue.source,
+        "updated": catalogue.updated.isoformat(),
+        "url": model.site.absolute(catalogue.path),
+        "items": len(catalogue.items),
+    }
+
+
+@producer("catalog_json")
+def catalog_json(ctx: RenderContext, _key: str) -> bytes:
+    model = ctx.model
+    site = model.site
+    data = {
+        "$schema": site.absolute("catalog.schema.json"),
+        "title": site.title,
+        "publisher": site.publisher,
+        "base_url": site.base_url,
+        "updated": model.updated.isoformat() if model.updated else None,
+        "catalogues": [catalogue_record(model, c) for c in model.catalogues],
+        "items": [item_record(model, i) for i in model.items],
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+@producer("catalog_schema")
+def catalog_schema(ctx: RenderContext, _key: str) -> bytes:
+    from .schema import open_data_schema
+    return (json.dumps(open_data_schema(ctx.model.site.absolute("catalog.schema.json")),
+                       ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+@producer("catalog_csv")
+def catalog_csv(ctx: RenderContext, _key: str) -> bytes:
+    model = ctx.model
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for catalogue in model.catalogues:
+        for item in catalogue.items:
+            writer.writerow([
+                catalogue.name, catalogue.id, item.group or "", item.category, item.name,
+                "；".join(item.content),
+                "；".join(_basis_text(b) for b in item.basis),
+                item.timing, item.subject, "、".join(item.channels),
+                item.audience_group and f"{item.audience}（{item.audience_group}）" or item.audience or "",
+                item.mode or "", "、".join(item.levels),
+                "已撤销" if item.withdrawal else "有效",
+                item.id, model.site.absolute(item.path), model.site.absolute(item.path + "qr.svg"),
+            ])
+    # The BOM is what makes Excel on Windows read the file as UTF-8 instead of GBK.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _basis_text(basis: Any) -> str:
+    text = f"《{basis.title}》"
+    if basis.number:
+        text += f"（{basis.number}）"
+    if basis.articles:
+        text += basis.articles
+    return text
+
+
+@producer("sitemap")
+def sitemap(ctx: RenderContext, _key: str) -> bytes:
+    model = ctx.model
+    entries: list[tuple[str, str | None]] = [("", model.updated.isoformat() if model.updated else None)]
+    for catalogue in model.catalogues:
+        entries.append((catalogue.path, catalogue.updated.isoformat()))
+        for item in catalogue.items:
+            newest = max([c.date for c in item.changes] + [catalogue.updated])
+            entries.append((item.path, newest.isoformat()))
+    entries += [(page.path, None) for page in model.pages]
+    entries += [(path, None) for path in ctx.extras.get("sitemap_extra", ())]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for path, lastmod in entries:
+        lastmod_xml = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+        lines.append(f"  <url><loc>{escape(model.site.absolute(path))}</loc>{lastmod_xml}</url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@producer("robots")
+def robots(ctx: RenderContext, _key: str) -> bytes:
+    return f"User-agent: *\nAllow: /\nSitemap: {ctx.model.site.absolute('sitemap.xml')}\n".encode()

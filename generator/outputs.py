@@ -1,0 +1,56 @@
+"""What a build writes: a plan of :class:`Output` entries, each made by a named producer.
+
+Planning is separate from producing so that (1) two outputs claiming one path are caught
+before anything is written, and (2) producing can be fanned out over processes — an
+``Output`` is plain data, and every producer is a pure function of the model and a key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .render_context import RenderContext
+
+
+@dataclass(frozen=True, order=True)
+class Output:
+    path: str          # site-relative, POSIX: "items/edu-policy/index.html"
+    producer: str      # a name registered with @producer
+    key: str = ""      # what the producer makes: an item id, a catalogue id …
+    origin: str = ""   # for messages: "事项 edu-policy（domains/compulsory-education.yaml:12）"
+
+
+Producer = Callable[["RenderContext", str], bytes]
+PRODUCERS: dict[str, Producer] = {}
+#: Functions that list the outputs of one feature; the build calls each in turn.
+PLANNERS: list[Callable[["RenderContext"], Iterable[Output]]] = []
+
+
+def producer(name: str) -> Callable[[Producer], Producer]:
+    def register(function: Producer) -> Producer:
+        PRODUCERS[name] = function
+        return function
+    return register
+
+
+def planner(function: Callable[["RenderContext"], Iterable[Output]]) -> Callable[["RenderContext"], Iterable[Output]]:
+    PLANNERS.append(function)
+    return function
+
+
+def produce(ctx: "RenderContext", output: Output) -> bytes:
+    return PRODUCERS[output.producer](ctx, output.key)
+
+
+#: Steps run over the finished output folder before it is published (the search index):
+#: each gets the render context and the staging folder, and may add files to it.
+FINISHERS: list[Callable[["RenderContext", Path], None]] = []
+
+
+def finisher(function: Callable[["RenderContext", Path], None]) -> Callable[["RenderContext", Path], None]:
+    FINISHERS.append(function)
+    return function

@@ -1,0 +1,38 @@
+"""Everything a producer needs to make one output: the model, the theme and the options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import SiteModel
+from .theme import Theme
+
+
+@dataclass
+class RenderContext:
+    model: SiteModel
+    theme: Theme
+    #: Extra values a feature puts in every page's context (e.g. the search page's options).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def page(self, path: str, *, title: str, crumbs: tuple[tuple[str, str | None], ...] = (),
+             **context: Any) -> dict[str, Any]:
+        """The context shared by every HTML page at site path ``path`` (``items/x/``)."""
+        depth = path.count("/")
+        return {
+            "site": self.model.site,
+            "model": self.model,
+            # Links are relative, so the site works under any base_url prefix, from disk,
+            # and from `gkml serve` alike; only canonical, QR and open data use base_url.
+            "root": "../" * depth if depth else "./",
+            "page_path": path,
+            "canonical": self.model.site.absolute(path),
+            "title": title,
+            "crumbs": crumbs,
+            **self.extras,
+            **context,
+        }
+
+    def render(self, templates: list[str], path: str, **context: Any) -> bytes:
+        return self.theme.render(templates, **self.page(path, **context)).encode("utf-8")

@@ -1,0 +1,53 @@
+"""The theme: Jinja templates and static files, looked up most-specific-first.
+
+A site's own theme (``--theme DIR``) sits in front of the default one, so a district can
+override one template (say ``item-social-assistance.html``) without copying the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import jinja2
+
+DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
+
+
+def _date_zh(value: dt.date | None) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+class Theme:
+    def __init__(self, directory: Path | None = None):
+        directories = [d for d in (directory, DEFAULT_THEME) if d is not None]
+        # Deduplicate while keeping order: --theme may name the default theme itself.
+        self.directories = list(dict.fromkeys(d.resolve() for d in directories))
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d / "templates") for d in self.directories]),
+            autoescape=True,  # everything, whatever the extension: catalogue text is untrusted
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters["date_zh"] = _date_zh
+        self.env.globals["now"] = None  # templates must never print the clock
+
+    def render(self, names: Sequence[str], **context: object) -> str:
+        """Render the first template of ``names`` that exists (most specific first)."""
+        return self.env.select_template(list(names)).render(**context)
+
+    def static_files(self) -> Iterator[tuple[str, Path]]:
+        """(site path under assets/, file) for every static file; front themes win."""
+        seen: dict[str, Path] = {}
+        for directory in self.directories:
+            static = directory / "static"
+            if not static.is_dir():
+                continue
+            for path in sorted(static.rglob("*")):
+                if path.is_file():
+                    seen.setdefault(path.relative_to(static).as_posix(), path)
+        for name in sorted(seen):
+            yield name, seen[name]
