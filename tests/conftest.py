@@ -29,7 +29,8 @@ PREFIX = "/gkml/"
 
 
 def build_site(catalog: Path, out: Path, content: Path | None = None, **options: object) -> Path:
-    build(BuildOptions(catalog=catalog, content=content, out=out, jobs=1, **options))  # type: ignore[arg-type]
+    options.setdefault("jobs", 1)
+    build(BuildOptions(catalog=catalog, content=content, out=out, **options))  # type: ignore[arg-type]
     return out
 
 

@@ -1,0 +1,159 @@
+"""`gkml validate`: every rule reported as PATH:LINE:COL: error: 中文消息, all in one run."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import MINI
+from .helpers import gkml, line_of, replace_in
+
+PROBLEM_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning): (?P<message>.+)$")
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Path:
+    target = tmp_path / "catalog"
+    shutil.copytree(MINI, target)
+    return target
+
+
+def errors(catalog: Path) -> list[re.Match[str]]:
+    run = gkml("validate", "--catalog", catalog, "--content", catalog / "none")
+    assert run.code == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    matches = [PROBLEM_LINE.match(line) for line in run.lines[:-1]]
+    assert all(matches), run.stderr
+    return [m for m in matches if m and m["severity"] == "error"]
+
+
+def test_shipped_mini_catalogue_is_valid(catalog: Path) -> None:
+    run = gkml("validate", "--catalog", catalog)
+    assert run.code == 0, run.stderr
+    assert "校验通过" in run.stderr
+
+
+def test_misspelt_key_is_an_error_with_a_suggestion(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "items:", "itmes:")
+    found = errors(catalog)
+    typo = [m for m in found if "itmes" in m["message"]]
+    assert typo and int(typo[0]["line"]) == line_of(path, "itmes:") and typo[0]["col"] == "1"
+    assert "是否应为“items”" in typo[0]["message"]
+    assert any("缺少必填字段“items”" in m["message"] for m in found)
+
+
+def test_missing_required_field_names_the_key_and_its_chinese_title(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "    subject: 区教育局\n", "")
+    found = errors(catalog)
+    assert any("缺少必填字段“subject”（公开主体）" in m["message"] for m in found)
+    line = int(next(m for m in found if "subject" in m["message"])["line"])
+    assert line == line_of(path, "id: edu-enrolment-policy")
+
+
+def test_value_outside_the_standard_list_is_named_with_its_line(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "    mode: 主动\n", "    mode: 主动公开\n")
+    replace_in(path, "channels: [政府网站, 两微一端, 公开查阅点]", "channels: [政府网站, 微信公众号]")
+    found = errors(catalog)
+    mode = next(m for m in found if "“mode”" in m["message"])
+    assert int(mode["line"]) == line_of(path, "mode: 主动公开")
+    assert "“主动公开”不在允许范围内" in mode["message"] and "主动、依申请" in mode["message"]
+    channel = next(m for m in found if "微信公众号" in m["message"])
+    assert int(channel["line"]) == line_of(path, "微信公众号") and "site.yaml" in channel["message"]
+
+
+def test_bad_id_form_and_duplicate_ids_across_files(catalog: Path) -> None:
+    edu = catalog / "domains" / "compulsory-education.yaml"
+    sa = catalog / "domains" / "social-assistance.yaml"
+    replace_in(edu, "id: edu-catchment", "id: Edu_Catchment")
+    replace_in(sa, "id: sa-dibao-guide", "id: edu-enrolment-policy")
+    replace_in(sa, "replaced_by: sa-dibao-guide", "replaced_by: edu-enrolment-policy")
+    found = errors(catalog)
+    bad = next(m for m in found if "Edu_Catchment" in m["message"])
+    assert int(bad["line"]) == line_of(edu, "Edu_Catchment") and "小写字母" in bad["message"]
+    dup = next(m for m in found if "重复" in m["message"])
+    assert dup["path"].endswith("social-assistance.yaml")
+    assert f"compulsory-education.yaml 第 {line_of(edu, 'id: edu-enrolment-policy')} 行" in dup["message"]
+
+
+def test_catalogue_id_must_equal_file_name(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "id: compulsory-education", "id: education")
+    found = errors(catalog)
+    assert any("与文件名“compulsory-education.yaml”不一致" in m["message"] and m["line"] == "1" for m in found)
+
+
+def test_replaced_by_must_point_at_a_real_item(catalog: Path) -> None:
+    path = catalog / "domains" / "social-assistance.yaml"
+    replace_in(path, "replaced_by: sa-dibao-guide", "replaced_by: sa-dibao-guid")
+    found = errors(catalog)
+    ref = next(m for m in found if "replaced_by" in m["message"])
+    assert int(ref["line"]) == line_of(path, "replaced_by:")
+    assert "不存在的事项“sa-dibao-guid”" in ref["message"] and "sa-dibao-guide" in ref["message"]
+
+
+def test_withdrawn_item_needs_date_and_reason(catalog: Path) -> None:
+    path = catalog / "domains" / "social-assistance.yaml"
+    replace_in(path, "    withdrawn_on: 2021-01-01\n", "")
+    found = errors(catalog)
+    assert any("withdrawn_on（撤销日期）" in m["message"] for m in found)
+
+
+def test_wrong_types_are_explained(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "updated: 2022-09-30", "updated: 2022年9月30日")
+    replace_in(path, "content: [招生范围, 招生对象, 招生程序]", "content: 招生范围")
+    found = errors(catalog)
+    assert any("“updated”（修订时间）应为日期" in m["message"] for m in found)
+    assert any("“content”（公开内容（要素））应为列表" in m["message"] for m in found)
+
+
+def test_every_problem_is_reported_in_one_run(catalog: Path) -> None:
+    replace_in(catalog / "domains" / "compulsory-education.yaml", "    mode: 主动\n", "    mode: 其它\n")
+    replace_in(catalog / "domains" / "social-assistance.yaml", "kind: domain", "kind: domian")
+    replace_in(catalog / "community" / "neighbourhood-committee.yaml", "    subject: 居民委员会\n", "", )
+    (catalog / "domains" / "broken.yaml").write_text("id: broken\nname: [未闭合\n", encoding="utf-8")
+    found = errors(catalog)
+    files = {Path(m["path"]).name for m in found}
+    assert files >= {"compulsory-education.yaml", "social-assistance.yaml", "neighbourhood-committee.yaml",
+                     "broken.yaml"}
+
+
+def test_syntax_error_points_at_the_line(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "    subject: 区教育局\n", "    subject: 区教育局: 招生办\n")
+    found = errors(catalog)
+    assert any(m["path"].endswith("compulsory-education.yaml") and int(m["line"]) == line_of(path, "招生办")
+               and "YAML 语法错误" in m["message"] for m in found)
+
+
+def test_site_enables_a_missing_catalogue(catalog: Path) -> None:
+    replace_in(catalog / "site.yaml", "domains: [compulsory-education, social-assistance]",
+               "domains: [compulsory-education, social-assistance, health]")
+    found = errors(catalog)
+    assert any("catalog/domains/health.yaml" in m["message"] and m["path"].endswith("site.yaml") for m in found)
+
+
+def test_base_url_must_be_absolute_https(catalog: Path) -> None:
+    replace_in(catalog / "site.yaml", "https://example.gov.cn/gkml/", "example.gov.cn/gkml")
+    found = errors(catalog)
+    assert any("https://" in m["message"] and m["path"].endswith("site.yaml") for m in found)
+
+
+def test_document_number_is_normalised_with_a_warning(catalog: Path) -> None:
+    run = gkml("validate", "--catalog", catalog)
+    assert run.code == 0
+    assert any("warning:" in line and "国发〔2012〕45号" in line for line in run.lines)
+    strict = gkml("validate", "--strict", "--catalog", catalog)
+    assert strict.code == 1
+
+
+def test_missing_catalog_folder_is_a_usage_error(tmp_path: Path) -> None:
+    run = gkml("validate", "--catalog", tmp_path / "nowhere")
+    assert run.code == 2
+    assert "找不到目录数据文件夹" in run.stderr and "Traceback" not in run.stderr
