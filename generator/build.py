@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import opendata, site_pages  # noqa: F401  (register their outputs)
+from . import feed  # noqa: F401  (registers /feed.xml)
 from .content_pages import load_content
 from .load import Sources, load_sources
 from .model import SiteModel, build_model
