@@ -24,6 +24,8 @@ class Sources:
     #: (folder kind, document), in file-name order so every run sees the same sequence.
     catalogues: list[tuple[str, Document]] = field(default_factory=list)
     lock_path: Path | None = None
+    #: Catalogue files that exist but could not be parsed (already reported), by folder kind.
+    unreadable: set[tuple[str, str]] = field(default_factory=set)
 
 
 def load_sources(root: Path, problems: Problems) -> Sources:
@@ -48,6 +50,8 @@ def load_sources(root: Path, problems: Problems) -> Sources:
             doc = _parse(path, problems)
             if doc is not None:
                 sources.catalogues.append((kind, doc))
+            else:
+                sources.unreadable.add((kind, path.stem))
     lock = root / "ids.lock"
     sources.lock_path = lock
     return sources

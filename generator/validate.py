@@ -247,6 +247,6 @@ def _check_cross_file(sources: Sources, problems: Problems) -> None:
         if not isinstance(enabled, list):
             continue
         for i, ident in enumerate(enabled):
-            if isinstance(ident, str) and ident not in catalogue_ids[kind]:
+            if isinstance(ident, str) and ident not in catalogue_ids[kind] and (kind, ident) not in sources.unreadable:
                 problems.error(site_doc.path, site_doc.at((key, i)),
                                f"site.yaml 启用了目录“{ident}”，但找不到 catalog/{folder}/{ident}.yaml")
