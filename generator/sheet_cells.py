@@ -140,6 +140,10 @@ def parse_basis(text: str, previous: list[dict[str, str]] | None = None) -> Basi
                 else:
                     title += f"（{inside}）"
                 pos += rest.end()
+            after = re.match(r"\s*【([^】]*)】(?=\s*(?:$|[、，,；;\n]))", text[pos:])
+            if after and tag is None:   # 《title》（文号）【kind】 — the tag written after the title
+                tag = after.group(1).strip()
+                pos += after.end()
             tail = re.match(r"[^《【\n]*", text[pos:])
             if tail and tail.group(0).strip(" 、，,；;。"):
                 extra = tail.group(0).strip(" 、，,；;。")
