@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import opendata, site_pages  # noqa: F401  (register their outputs)
 from . import feed  # noqa: F401  (registers /feed.xml)
+from . import ids_lock, poster_pages, qr  # noqa: F401  (QR codes, posters, wall sheets; the id lock)
 from .content_pages import load_content
 from .load import Sources, load_sources
 from .model import SiteModel, build_model
@@ -39,6 +40,8 @@ class BuildOptions:
     jobs: int = 0                      # 0: one per core
     strict: bool = False               # warnings fail the build too
     progress: Callable[[str, int, int], None] | None = None
+    #: Add the ids just published to catalog/ids.lock (the `gkml build` command does; library callers opt in).
+    update_lock: bool = False
 
 
 @dataclass
@@ -62,6 +65,7 @@ class BuildReport:
 
 #: Checks that need the model (and may add problems), e.g. the id lock; run before writing.
 MODEL_CHECKS: list[Callable[[Checked, BuildOptions], None]] = []
+MODEL_CHECKS.append(ids_lock.check_lock)
 
 
 def check(options: BuildOptions) -> Checked:
@@ -120,6 +124,9 @@ def build(options: BuildOptions) -> BuildReport:
             mark = time.perf_counter()
             finish(ctx, stage)
             timings[finish.__name__] = time.perf_counter() - mark
+    if options.update_lock:
+        # Only now, with the new site published: a failed build must not lock ids nobody saw.
+        ids_lock.record(options.catalog, checked.model)
     return BuildReport(options.out, checked.model, problems, len(outputs), time.perf_counter() - started, timings)
 
 

@@ -54,6 +54,7 @@ def main() -> None:
     常用命令：
       gkml validate      检查目录数据，逐条列出问题（文件:行:列）
       gkml build         校验并生成整个网站到 build/
+      gkml posters       生成公开栏张贴用的 PDF（各事项二维码）
       gkml schema        输出 JSON Schema，供编辑器补全和检查字段
       gkml serve         在本机预览网站，修改文件后自动刷新
       gkml new           生成新的目录文件或事项
@@ -79,7 +80,7 @@ def build(catalog: Path, content: Path, theme: Path | None, out: Path, base_url:
     if base_url is not None and not base_url.startswith("https://"):
         raise click.BadParameter("站点网址应以 https:// 开头", param_hint="--base-url")
     options = BuildOptions(catalog=catalog, content=content, theme=theme, out=out, base_url=base_url,
-                           jobs=jobs, strict=strict)
+                           jobs=jobs, strict=strict, update_lock=True)
     sys.exit(command.run(options, quiet=quiet))
 
 
@@ -233,3 +234,26 @@ def export(catalog: Path, fmt: str, catalogue_id: str | None, out: Path | None) 
     """把目录导出为标准目录的表格格式（两行表头、合并的一级事项、■/□ 渠道清单、√ 勾选）。"""
     from .commands import export as command
     sys.exit(command.run(catalog, fmt, catalogue_id, out))
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("catalogues", nargs=-1, metavar="[目录标识]...")
+@catalog_option
+@content_option
+@theme_option
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default="build-posters", show_default=True,
+              help="PDF 输出文件夹：每个目录一个“<目录标识>.pdf”，单项张贴版在 items/ 下。")
+@click.option("--items", is_flag=True, help="同时为每个公开中的事项生成一页 A4 张贴版 PDF。")
+@click.option("--chromium", type=click.Path(path_type=Path, dir_okay=False), default="/usr/bin/chromium",
+              show_default=True, help="用于打印 PDF 的 Chromium 浏览器。")
+@quiet_option
+def posters(catalogues: tuple[str, ...], catalog: Path, content: Path, theme: Path | None, out: Path, items: bool,
+            chromium: Path, quiet: bool) -> None:
+    """生成公开栏张贴用的 PDF：每个目录一份上墙版（各事项名称和二维码，每张 A4 多项），可直接打印。
+
+    不写目录标识时生成全部已发布目录，例如：gkml posters neighbourhood-committee --items
+    """
+    from .commands import posters as command
+    options = command.PosterOptions(catalog=catalog, content=content, theme=theme, out=out, catalogues=catalogues,
+                                    items=items, chromium=chromium)
+    sys.exit(command.run(options, quiet=quiet))

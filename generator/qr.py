@@ -1,0 +1,72 @@
+"""QR codes: ``/items/<id>/qr.svg`` encodes the item's absolute URL.
+
+A code printed on a notice-board sheet stays on the wall for years, on office printers,
+in sunlight. So: error correction at least M (segno raises it for free when the symbol
+size allows), the standard 4-module quiet zone, a white background drawn into the SVG
+(the code stays readable on a dark or high-contrast page), and no Micro QR (phones'
+camera apps do not read it). The bytes depend only on the URL, so builds stay identical.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import segno
+
+from .outputs import Output, planner, producer
+from .render_context import RenderContext
+
+#: Error correction never lower than this; segno boosts it when the version allows.
+ERROR_LEVEL = "m"
+#: Quiet zone, in modules, as ISO/IEC 18004 asks for.
+QUIET_ZONE = 4
+#: Above this version the code gets dense enough that a faded print is hard to scan;
+#: new ids that would exceed it draw a warning (see ids_lock.warn_long_ids).
+COMFORTABLE_VERSION = 5
+
+
+@dataclass(frozen=True)
+class QrInfo:
+    version: int
+    error: str            # "M", "Q" or "H"
+    modules: int          # symbol width in modules, quiet zone included
+
+
+def make(url: str) -> segno.QRCode:
+    return segno.make(url, error=ERROR_LEVEL, micro=False, boost_error=True)
+
+
+def info(url: str) -> QrInfo:
+    code = make(url)
+    return QrInfo(int(code.version), str(code.error), code.symbol_size(border=QUIET_ZONE)[0])
+
+
+def svg(url: str, title: str | None = None) -> bytes:
+    """The SVG of ``url``'s QR code: a viewBox only, so pages and prints size it freely."""
+    buffer = io.BytesIO()
+    make(url).save(
+        buffer, kind="svg", border=QUIET_ZONE, xmldecl=False, omitsize=True, light="#fff", dark="#000",
+        svgclass=None, lineclass=None, title=title or url, nl=True,
+    )
+    return buffer.getvalue()
+
+
+def item_url(ctx: RenderContext, item_id: str) -> str:
+    item = ctx.model.items_by_id[item_id]
+    return ctx.model.site.absolute(item.path)
+
+
+@planner
+def plan_qr_codes(ctx: RenderContext) -> Iterable[Output]:
+    # Withdrawn items keep their code: the sheet on the wall still points at them.
+    for catalogue in ctx.model.catalogues:
+        for item in catalogue.items:
+            yield Output(item.path + "qr.svg", "qr_svg", item.id,
+                         f"事项 {item.id} 的二维码（{item.source_path}:{item.source_line}）")
+
+
+@producer("qr_svg")
+def qr_svg(ctx: RenderContext, key: str) -> bytes:
+    return svg(item_url(ctx, key), f"二维码：{item_url(ctx, key)}")
