@@ -78,7 +78,7 @@ def _import_one(file: Path, grid: Grid, catalog: Path, sources: Sources | None, 
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    errors = _validate(target, text, sources, result.header["kind"])
+    errors = _validate(target, text, sources, result.header["kind"], result.header["id"])
     count = len(result.items)
     if errors:
         print(f"已写入 {target}（{count} 个事项），但其中有 {errors} 个错误，请按上面的提示修改后再发布。", file=sys.stderr)
@@ -116,7 +116,7 @@ def _text(file: Path, result: Imported) -> str:
     return catalogue_text(header, result.items, intro)
 
 
-def _validate(target: Path, text: str, sources: Sources | None, kind: str) -> int:
+def _validate(target: Path, text: str, sources: Sources | None, kind: str, target_id: str) -> int:
     """Check the written file as ``gkml validate`` would; print its problems; count the errors."""
     try:
         doc = parse(target, text.encode("utf-8"))
@@ -124,7 +124,9 @@ def _validate(target: Path, text: str, sources: Sources | None, kind: str) -> in
         print(f"{target}:{exc.position.line}:{exc.position.col}: error: {exc.message}", file=sys.stderr)
         return 1
     problems = Problems()
-    others = [(k, d) for k, d in (sources.catalogues if sources else []) if d.path.resolve() != target.resolve()]
+    # The file this import replaces (same catalogue id, wherever it was written) is not a neighbour.
+    others = [(k, d) for k, d in (sources.catalogues if sources else [])
+              if d.path.resolve() != target.resolve() and d.path.stem != target_id]
     checked = Sources(target.parent.parent, sources.site if sources else None, others + [(kind, doc)])
     validate_sources(checked, problems)
     mine = Problems([p for p in problems.items if p.path == target])
