@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from ..build import BuildOptions, build
 from ..problems import CatalogueError
+from ..progress import build_progress
 from ..report import print_problems, summary
 
 
 def run(options: BuildOptions, quiet: bool = False) -> int:
     try:
-        report = build(options)
+        with build_progress(enabled=not quiet) as progress:
+            report = build(replace(options, progress=progress) if progress else options)
     except CatalogueError as exc:
         print_problems(exc.problems)
-        print(f"构建失败：{summary(exc.problems)}。输出目录 {options.out} 未作任何改动。", file=sys.stderr)
+        strict = "（--strict：警告也按错误处理）" if options.strict and not exc.problems.errors else ""
+        print(f"构建失败：{summary(exc.problems)}{strict}。输出目录 {options.out} 未作任何改动。", file=sys.stderr)
         return 1
     print_problems(report.problems)
     if not quiet:
