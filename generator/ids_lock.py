@@ -20,6 +20,7 @@ pages stay, say since when and why, and the catalogue's table lists none of them
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -156,6 +157,7 @@ def _warn_dense_codes(checked: "Checked", written: dict[str, _Written], locked: 
             f"印在公开栏上褪色后较难扫描。标识发布后不能再改，建议现在缩短到 {room} 个字符以内")
 
 
+@functools.cache  # one answer per site prefix, however many long ids there are
 def _longest_comfortable_id(prefix: str) -> int:
     length = 1
     while length < 64 and qr.info(f"{prefix}{'a' * (length + 1)}/").version <= qr.COMFORTABLE_VERSION:

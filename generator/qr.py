@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import segno
 
+from . import qr_fast
 from .outputs import Output, planner, producer
 from .render_context import RenderContext
 
@@ -34,13 +35,18 @@ class QrInfo:
     modules: int          # symbol width in modules, quiet zone included
 
 
+# The same codes, bit for bit, with segno's mask choice done row-wise (about 4x sooner).
+qr_fast.install()
+
+
 def make(url: str) -> segno.QRCode:
     return segno.make(url, error=ERROR_LEVEL, micro=False, boost_error=True)
 
 
 def info(url: str) -> QrInfo:
-    code = make(url)
-    return QrInfo(int(code.version), str(code.error), code.symbol_size(border=QUIET_ZONE)[0])
+    # The size only, without drawing the symbol: the id lock asks this of every new item.
+    version, error = qr_fast.version_info(url, ERROR_LEVEL)
+    return QrInfo(version, error, version * 4 + 17 + 2 * QUIET_ZONE)
 
 
 def svg(url: str, title: str | None = None) -> bytes:

@@ -21,13 +21,21 @@ BASIS = [
     {"title": "中华人民共和国行政许可法", "kind": "法律"},
     {"title": "社会救助暂行办法", "kind": "行政法规", "number": "国务院令第649号"},
 ]
+#: libyaml's emitter when available: a city's 100,000 items are written in seconds, not a minute.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 SUBJECTS = ["区民政局", "区教育局", "区卫生健康委", "街道办事处", "镇人民政府", "区生态环境局"]
 
 
-def write_catalogue(root: Path, items: int, domains: int = 24, community_lists: int = 0, seed: int = 7) -> Path:
-    """Write ``site.yaml`` and ``domains/*.yaml`` (and community lists) with ``items`` items in all."""
+def write_catalogue(root: Path, items: int, domains: int = 24, community_lists: int = 0, seed: int = 7,
+                    districts: int = 1) -> Path:
+    """Write ``site.yaml`` and ``domains/*.yaml`` (and community lists) with ``items`` items in all.
+
+    ``districts`` > 1 gives a city: each district publishes its own ``domains`` catalogues
+    (``d01-compulsory-education`` …), and the community lists are spread over them.
+    """
     rng = random.Random(seed)
-    slugs = list(PILOT_DOMAINS)[:domains]
+    pilot = list(PILOT_DOMAINS)[:domains]
+    slugs = pilot if districts <= 1 else [f"d{d:02d}-{slug}" for d in range(1, districts + 1) for slug in pilot]
     (root / "domains").mkdir(parents=True, exist_ok=True)
     (root / "community").mkdir(exist_ok=True)
     lists = [f"community-{i:04d}" for i in range(community_lists)]
@@ -53,10 +61,13 @@ def write_catalogue(root: Path, items: int, domains: int = 24, community_lists: 
             else:
                 entry["group"] = rng.choice(["党务", "村务", "财务"])
             entries.append(entry)
-        doc = {"id": ident, "name": PILOT_DOMAINS.get(ident, f"居务公开目录{ident[-4:]}"), "kind": kind,
+        name = PILOT_DOMAINS.get(ident.split("-", 1)[-1] if districts > 1 else ident) if kind == "domain" else None
+        if name and districts > 1:
+            name = f"第{int(ident[1:3])}区{name}"
+        doc = {"id": ident, "name": name or f"居务公开目录{ident[-4:]}", "kind": kind,
                "source": "基准测试用合成数据", "updated": "2024-01-01", "items": entries}
         folder = "domains" if kind == "domain" else "community"
-        text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).replace("'2024-01-01'", "2024-01-01")
+        text = yaml.dump(doc, Dumper=_DUMPER, allow_unicode=True, sort_keys=False).replace("'2024-01-01'", "2024-01-01")
         (root / folder / f"{ident}.yaml").write_text(text, encoding="utf-8")
     site = {
         "title": "基准测试站点", "base_url": "https://example.gov.cn/gkml/", "publisher": "基准测试",
