@@ -16,6 +16,7 @@ from pathlib import Path
 from . import opendata, site_pages  # noqa: F401  (register their outputs)
 from . import feed  # noqa: F401  (registers /feed.xml)
 from . import ids_lock, poster_pages, qr  # noqa: F401  (QR codes, posters, wall sheets; the id lock)
+from . import search_index, search_page  # noqa: F401  (/search/ and the Pagefind index)
 from .content_pages import load_content
 from .load import Sources, load_sources
 from .model import SiteModel, build_model

@@ -1,0 +1,101 @@
+"""The ``/search/`` page: a form whose filters are real controls, filled from the model.
+
+The options of every filter are rendered here, not fetched by the script, so the form is
+complete and deterministic before any index loads; the script (``assets/search.js``) only runs
+the query against the Pagefind index the ``search_index`` finisher writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from . import search_index
+from .model import SiteModel
+from .outputs import Output, planner, producer
+from .render_context import RenderContext
+
+PATH = "search/"
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    group: str = ""     # an <optgroup> label; "" for none
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter control: ``key`` is both the Pagefind filter name and the URL parameter."""
+
+    key: str
+    label: str
+    options: tuple[Option, ...]
+
+    @property
+    def groups(self) -> list[tuple[str, list[Option]]]:
+        """Options under their <optgroup> labels, in option order ("" for ungrouped)."""
+        grouped: dict[str, list[Option]] = {}
+        for option in self.options:
+            grouped.setdefault(option.group, []).append(option)
+        return list(grouped.items())
+
+
+def _by_use(values: Iterable[str]) -> list[str]:
+    """Values most used first, ties in order of first appearance: deterministic and useful."""
+    counts = Counter(values)
+    order = {value: n for n, value in enumerate(dict.fromkeys(counts.elements()))}
+    return sorted(counts, key=lambda v: (-counts[v], order[v]))
+
+
+def _audience_order(value: str) -> tuple[int, str]:
+    standard = ("全社会", "特定群体")
+    return (standard.index(value) if value in standard else len(standard), value)
+
+
+def filters(model: SiteModel) -> list[Filter]:
+    """The filters of the search page; a filter no active item uses is left out."""
+    items = [i for c in model.catalogues for i in c.active_items]
+    catalogue_options = tuple(
+        Option(c.id, c.name, c.kind_label) for c in model.catalogues if c.active_items
+    )
+    channels_used = {ch for i in items for ch in i.channels}
+    known = [ch for ch in model.site.channels if ch in channels_used]
+    channels = known + sorted(channels_used - set(known))
+    levels_used = {lv for i in items for lv in i.levels}
+    levels = [lv for lv in model.site.levels if lv in levels_used] + sorted(levels_used - set(model.site.levels))
+    audiences = list(dict.fromkeys(i.audience for i in items if i.audience))
+    modes = list(dict.fromkeys(i.mode for i in items if i.mode))
+    result = [
+        Filter("catalogue", "目录", catalogue_options),
+        Filter("subject", "公开主体",
+               tuple(Option(s, s) for s in _by_use(s for i in items for s in search_index.subjects(i)))),
+        Filter("channel", "公开渠道", tuple(Option(ch, ch) for ch in channels)),
+        Filter("audience", "公开对象", tuple(Option(a, a) for a in sorted(audiences, key=_audience_order))),
+        Filter("mode", "公开方式", tuple(Option(m, f"{m}公开") for m in sorted(modes, key=lambda m: m != "主动"))),
+        Filter("level", "公开层级", tuple(Option(lv, lv) for lv in levels)),
+    ]
+    return [f for f in result if f.options]
+
+
+@planner
+def plan_search_page(ctx: RenderContext) -> Iterable[Output]:
+    yield Output(PATH + "index.html", "search_page", origin="搜索页")
+
+
+@producer("search_page")
+def search_page(ctx: RenderContext, _key: str) -> bytes:
+    parts = search_index.part_dirs(len(search_index.index_parts(ctx.model)))
+    return ctx.render(
+        ["search.html"],
+        PATH,
+        title="搜索公开事项",
+        crumbs=(("首页", ""), ("搜索", None)),
+        filters=filters(ctx.model),
+        pagefind_dir=search_index.PAGEFIND_DIR + "/",
+        # The parts after the first, relative to the main bundle: merged in the browser.
+        index_parts=json.dumps(parts[1:]),
+    )

@@ -1,0 +1,239 @@
+// The search page (search/): runs queries against the Pagefind index that `gkml build` writes
+// to the site's own pagefind/ folder, through Pagefind's JavaScript API (pagefind.js), and
+// shows the results in the page's own small, accessible UI. Nothing is fetched from any other
+// origin. The query and filters live in the URL (search/?q=低保&subject=区民政局), so a search
+// can be linked, shared, and restored by the Back button.
+
+const PAGE_SIZE = 20;
+const TYPING_PAUSE_MS = 300;
+
+// Ranking tuned on tests/search_queries.yaml. Pages differ in length mostly by how many legal
+// bases they cite, which says nothing about relevance (pageLength 0). Exact words beat longer
+// words that merely start with a query piece (termSimilarity). Pagefind's extra boost for
+// matches in metadata misjudges Chinese text, and the hidden term lines already weight the
+// name and 一级事项 (metaWeights 0).
+export const RANKING = {
+  pageLength: 0,
+  termSimilarity: 5,
+  metaWeights: { title: 0, catalogue: 0, category: 0, subject: 0 },
+};
+
+let loading = null;
+
+/** A searcher over this site's index: { search(query, filters) }, loaded once. */
+export function loadPagefind() {
+  if (!loading) {
+    const form = document.getElementById("search-form");
+    const bundle = new URL(form.dataset.pagefind, document.baseURI);
+    const siteRoot = new URL(form.dataset.root, document.baseURI).pathname;
+    const parts = JSON.parse(form.dataset.parts || "[]");
+    loading = openIndex(bundle, siteRoot, parts);
+    loading.catch(() => { loading = null; });
+  }
+  return loading;
+}
+
+async function openIndex(bundle, siteRoot, parts) {
+  const pagefind = await import(new URL("pagefind.js", bundle).href);
+  // Result URLs are site paths ("/items/x/"); the site may live under a prefix.
+  const options = { baseUrl: siteRoot, ranking: RANKING };
+  if (!parts.length) {
+    await pagefind.options(options);
+    await pagefind.init();
+    return { search: (query, filters) => pagefind.search(query || null, { filters }) };
+  }
+  // A large site's index is written in parts (generator/search_index.py), one Pagefind
+  // instance each. Not mergeIndex: Pagefind skips a query word an index lacks entirely, so a
+  // merged part without the word would answer with pages matching only the other words.
+  const folders = [bundle, ...parts.map((part) => new URL(part, bundle))];
+  const instances = folders.map((folder) => pagefind.createInstance({ ...options, basePath: folder.pathname }));
+  await Promise.all(instances.map((instance) => instance.options(options)));
+  return { search: (query, filters) => searchParts(instances, query, filters) };
+}
+
+/** The query as Pagefind cuts it: the browser's word segmenter, lower case, words only. */
+function queryWords(query) {
+  if (typeof Intl.Segmenter === "undefined") return query.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+  const segmenter = new Intl.Segmenter(document.documentElement.lang || "zh-CN", { granularity: "word" });
+  const words = Array.from(segmenter.segment(query)).filter((s) => s.isWordLike).map((s) => s.segment.toLocaleLowerCase());
+  return Array.from(new Set(words));
+}
+
+async function searchParts(instances, query, filters) {
+  const found = await Promise.all(instances.map((instance) => instance.search(query || null, { filters })));
+  // As one index would: a word no part has is ignored; a part lacking a word others have
+  // cannot answer the query.
+  let answering = instances.map(() => true);
+  for (const word of query ? queryWords(query) : []) {
+    const has = await Promise.all(instances.map(async (instance) => (await instance.search(word)).unfilteredResultCount > 0));
+    if (has.some(Boolean)) answering = answering.map((yes, n) => yes && has[n]);
+  }
+  // Array sort is stable: equal scores keep part order, so results are the same every time.
+  const results = found.flatMap((f, n) => (answering[n] ? f.results : [])).sort((a, b) => b.score - a.score);
+  return { results };
+}
+
+/** Pagefind's results for a query (may be empty) and filters ({subject: "区民政局"}). */
+export async function findItems(query, filters = {}) {
+  const index = await loadPagefind();
+  return index.search(query, filters);
+}
+
+const form = document.getElementById("search-form");
+if (form) start(form);
+
+function start(form) {
+  const input = form.querySelector("#search-q");
+  const selects = Array.from(form.querySelectorAll("select[data-filter]"));
+  const clear = form.querySelector("#search-clear");
+  const status = document.getElementById("search-status");
+  const list = document.getElementById("search-results");
+  const more = document.getElementById("search-more");
+
+  let generation = 0;     // a newer search makes an older one's results stale
+  let results = [];
+  let shown = 0;
+  let timer = 0;
+
+  // Only now is the form usable; without JavaScript the page shows its <noscript> advice.
+  form.hidden = false;
+
+  function currentFilters() {
+    const filters = {};
+    for (const select of selects) {
+      if (select.value) filters[select.dataset.filter] = select.value;
+    }
+    return filters;
+  }
+
+  function filterLabels() {
+    return selects.filter((s) => s.value).map((s) => {
+      const label = form.querySelector(`label[for="${s.id}"]`).textContent.trim();
+      return `${label}“${s.selectedOptions[0].textContent.trim()}”`;
+    });
+  }
+
+  function writeUrl(query, filters) {
+    const params = new URLSearchParams();
+    if (query) params.set("q", query);
+    for (const [key, value] of Object.entries(filters)) params.set(key, value);
+    const search = params.toString();
+    const url = search ? `${location.pathname}?${search}` : location.pathname;
+    if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+  }
+
+  function readUrl() {
+    const params = new URLSearchParams(location.search);
+    input.value = params.get("q") || "";
+    for (const select of selects) {
+      const wanted = params.get(select.dataset.filter) || "";
+      const known = Array.from(select.options).some((o) => o.value === wanted);
+      select.value = known ? wanted : "";
+    }
+  }
+
+  function summary(query, count) {
+    const what = query ? `“${query}”` : "";
+    const labels = filterLabels();
+    const scope = labels.length ? `（筛选：${labels.join("，")}）` : "";
+    if (!count) {
+      return `没有找到${what ? "与" + what + "相关的" : "符合条件的"}事项${scope}。` +
+        "请换个说法（如“低保”“入学”“区民政局”），或减少筛选条件，也可以按目录浏览。";
+    }
+    const page = count > PAGE_SIZE ? `，先显示前 ${Math.min(shown, count)} 个` : "";
+    return `${what}找到 ${count} 个事项${scope}${page}。`;
+  }
+
+  function resultItem(data) {
+    const item = document.createElement("li");
+    item.className = "search-result";
+    const heading = document.createElement("h2");
+    heading.className = "search-result-title";
+    const link = document.createElement("a");
+    link.href = data.url;
+    link.textContent = data.meta.title || data.url;
+    heading.append(link);
+    const facts = document.createElement("dl");
+    facts.className = "search-result-facts";
+    for (const [label, value] of [["目录", data.meta.catalogue], ["一级事项", data.meta.category], ["公开主体", data.meta.subject]]) {
+      if (!value) continue;
+      const pair = document.createElement("div");
+      const term = document.createElement("dt");
+      term.textContent = label;
+      const detail = document.createElement("dd");
+      detail.textContent = value;
+      pair.append(term, detail);
+      facts.append(pair);
+    }
+    item.append(heading, facts);
+    return item;
+  }
+
+  async function showMore(mine, moveFocus) {
+    const batch = results.slice(shown, shown + PAGE_SIZE);
+    const data = await Promise.all(batch.map((r) => r.data()));
+    if (mine !== generation) return;
+    const items = data.map(resultItem);
+    list.append(...items);
+    shown += batch.length;
+    more.hidden = shown >= results.length;
+    if (moveFocus && items.length) items[0].querySelector("a").focus();
+  }
+
+  async function search() {
+    clearTimeout(timer);
+    const query = input.value.trim();
+    const filters = currentFilters();
+    writeUrl(query, filters);
+    const mine = ++generation;
+    if (!query && !Object.keys(filters).length) {
+      results = [];
+      shown = 0;
+      list.replaceChildren();
+      more.hidden = true;
+      status.textContent = "";
+      return;
+    }
+    list.setAttribute("aria-busy", "true");
+    try {
+      const found = await findItems(query, filters);
+      if (mine !== generation || !found) return;
+      results = found.results;
+      shown = 0;
+      list.replaceChildren();
+      await showMore(mine, false);
+      if (mine !== generation) return;
+      status.textContent = summary(query, results.length);
+    } catch (error) {
+      if (mine !== generation) return;
+      list.replaceChildren();
+      more.hidden = true;
+      status.textContent = "搜索索引未能加载，暂时无法搜索。请稍后刷新页面，或按下方目录浏览。";
+    } finally {
+      if (mine === generation) list.removeAttribute("aria-busy");
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    search();
+  });
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, TYPING_PAUSE_MS);
+  });
+  // Start fetching the index as soon as the reader shows intent, not on every page view.
+  input.addEventListener("focus", () => { loadPagefind().catch(() => {}); }, { once: true });
+  for (const select of selects) select.addEventListener("change", search);
+  if (clear) {
+    clear.addEventListener("click", () => {
+      for (const select of selects) select.value = "";
+      search();
+    });
+  }
+  more.addEventListener("click", () => { showMore(generation, true); });
+  window.addEventListener("popstate", () => { readUrl(); search(); });
+
+  readUrl();
+  if (location.search) search();
+}
