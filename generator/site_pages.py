@@ -6,6 +6,7 @@ Each page's work depends only on its own item or catalogue, never on the site's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from .markdown_text import render_markdown
@@ -92,8 +93,15 @@ def content_page(ctx: RenderContext, key: str) -> bytes:
         title=page.title,
         crumbs=(HOME, (page.title, None)),
         page=page,
-        body=render_markdown(page.body, shift_headings=1),
+        body=render_markdown(page.body, shift_headings=_sections_to_h2(page.body)),
     )
+
+
+def _sections_to_h2(body: str) -> int:
+    """How far to demote a page's headings so its top sections are h2 under the title's h1,
+    whether the author wrote them as ``#`` or ``##`` (screen readers list headings by level)."""
+    levels = [len(m.group(1)) for m in re.finditer(r"^(#{1,6})[ \t]", body, re.M)]
+    return max(0, 2 - min(levels)) if levels else 0
 
 
 @producer("asset")
