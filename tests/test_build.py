@@ -79,7 +79,7 @@ def test_home_lists_domains_and_community_lists(mini_site: Path) -> None:
 def test_domain_page_is_a_table_grouped_by_first_level_item(mini_site: Path) -> None:
     html = (mini_site / "domains/compulsory-education/index.html").read_text(encoding="utf-8")
     assert '<th scope="col">公开依据</th>' in html and '<th scope="col">公开层级</th>' in html
-    assert '<th scope="colgroup"' in html and "招生入学" in html
+    assert '<th scope="rowgroup"' in html and "招生入学" in html
     page = text(mini_site, "domains/compulsory-education/index.html")
     for value in ("招生入学政策", "招生范围；招生对象；招生程序", "《中华人民共和国义务教育法》", "法律",
                   "自信息形成或者变更之日起20个工作日内", "区教育局", "政府网站、两微一端、公开查阅点",
