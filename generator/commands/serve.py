@@ -35,12 +35,14 @@ def run(catalog: Path, content: Path | None, theme: Path | None, port: int) -> i
     folders = [f for f in (catalog, content, theme, DEFAULT_THEME) if f is not None and f.is_dir()]
     observer = None
     serving = threading.Thread(target=server.serve_forever, daemon=True)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # SIGINT too: a shell starting the preview in the background leaves SIGINT ignored.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        # Watch first: a file saved while the first build runs must still trigger a rebuild.
+        observer = watch(folders, trigger)
         say("正在生成预览……")
         builder.rebuild()
         serving.start()
-        observer = watch(folders, trigger)
         say(f"预览地址：{url}  （修改 {catalog} 等文件后自动重新生成并刷新页面；按 Ctrl-C 退出）")
         while not stopping.is_set():
             if not trigger.wait(timeout=0.5):
@@ -53,7 +55,8 @@ def run(catalog: Path, content: Path | None, theme: Path | None, port: int) -> i
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if observer is not None:
             observer.stop()  # type: ignore[attr-defined]
         if serving.is_alive():
