@@ -17,6 +17,7 @@ from . import opendata, site_pages  # noqa: F401  (register their outputs)
 from . import feed  # noqa: F401  (registers /feed.xml)
 from . import ids_lock, poster_pages, qr  # noqa: F401  (QR codes, posters, wall sheets; the id lock)
 from . import search_index, search_page  # noqa: F401  (/search/ and the Pagefind index)
+from . import cache
 from .content_pages import load_content
 from .load import Sources, load_sources
 from .model import SiteModel, build_model
@@ -43,6 +44,10 @@ class BuildOptions:
     progress: Callable[[str, int, int], None] | None = None
     #: Add the ids just published to catalog/ids.lock (the `gkml build` command does; library callers opt in).
     update_lock: bool = False
+    #: Reuse the previous build of --out where inputs did not change (see cache.py; `gkml build` does).
+    cache: bool = False
+    #: Run the finishers that write the search index (`--no-search` measures rendering alone).
+    search: bool = True
 
 
 @dataclass
@@ -57,11 +62,17 @@ class Checked:
 @dataclass
 class BuildReport:
     out: Path
-    model: SiteModel
+    model: SiteModel | None            # None when nothing changed and nothing was rebuilt
     problems: Problems
     files: int = 0
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    catalogues: int = 0
+    items: int = 0
+    #: Nothing changed since the last build of --out: nothing was read twice or written.
+    unchanged: bool = False
+    #: Outputs produced anew (the rest were reused from the previous --out).
+    produced: int = 0
 
 
 #: Checks that need the model (and may add problems), e.g. the id lock; run before writing.
@@ -108,6 +119,9 @@ def plan(ctx: RenderContext) -> list[Output]:
 def build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    report, inputs = _unchanged(options, started)
+    if report is not None:
+        return report
     checked = check(options)
     timings["load+validate"] = time.perf_counter() - started
     problems = checked.problems
@@ -115,62 +129,158 @@ def build(options: BuildOptions) -> BuildReport:
         raise CatalogueError(problems)
     protected = [options.catalog] + [p for p in (options.content, options.theme) if p]
     check_out_dir(options.out, protected)
-    ctx = RenderContext(checked.model, Theme(options.theme))
+    theme = Theme(options.theme)
+    ctx = RenderContext(checked.model, theme)
+    mark = time.perf_counter()
     outputs = plan(ctx)
+    timings["plan"] = time.perf_counter() - mark
+    build_cache = cache.BuildCache(options.out, inputs) if inputs is not None else None
+    if build_cache:
+        build_cache.load_manifest()
     with staging(options.out) as stage:
         mark = time.perf_counter()
-        _write_all(ctx, outputs, stage, options)
+        produced = _write_all(ctx, outputs, stage, options, build_cache)
         timings["render"] = time.perf_counter() - mark
-        for finish in FINISHERS:
-            mark = time.perf_counter()
-            finish(ctx, stage)
-            timings[finish.__name__] = time.perf_counter() - mark
+        cache.ACTIVE = build_cache
+        try:
+            for finish in FINISHERS:
+                if not options.search and finish.__module__ == search_index.__name__:
+                    continue
+                mark = time.perf_counter()
+                finish(ctx, stage)
+                timings[finish.__name__] = time.perf_counter() - mark
+        finally:
+            cache.ACTIVE = None
+    new_ids: list[str] = []
     if options.update_lock:
         # Only now, with the new site published: a failed build must not lock ids nobody saw.
-        ids_lock.record(options.catalog, checked.model)
-    return BuildReport(options.out, checked.model, problems, len(outputs), time.perf_counter() - started, timings)
+        new_ids = ids_lock.record(options.catalog, checked.model)
+    model = checked.model
+    if build_cache:
+        # A lock that just grew changes what the next check reports: let that build check again.
+        build_cache.save(problems, len(outputs), len(model.catalogues), len(model.items_by_id), fast_path=not new_ids)
+    return BuildReport(options.out, model, problems, len(outputs), time.perf_counter() - started, timings,
+                       len(model.catalogues), len(model.items_by_id), produced=produced)
+
+
+def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, cache.Digest | None]:
+    """The no-change fast path: (report, None) when the last build of --out still stands, else
+    (None, the inputs' fingerprint) for the cache of the full build."""
+    if not options.cache:
+        return None, None
+    previous = cache.BuildCache.open(options, Theme(options.theme).directories)
+    if not previous.unchanged():
+        return None, previous.inputs
+    state = previous.previous
+    if options.strict and state.problems.warnings:
+        raise CatalogueError(state.problems)
+    return BuildReport(options.out, None, state.problems, state.files, time.perf_counter() - started,
+                       {"unchanged": time.perf_counter() - started}, state.catalogues, state.items,
+                       unchanged=True), None
 
 
 # --- rendering, sequential or over worker processes ------------------------------------
 
-_WORKER: tuple[RenderContext, Path] | None = None
+#: One output's record for the cache: (path, fingerprint, digest of its bytes, produced anew?)
+Written = tuple[str, bytes, bytes, bool]
 
 
-def _write_one(ctx: RenderContext, stage: Path, output: Output) -> None:
-    target = stage / output.path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(produce(ctx, output))
+@dataclass
+class _Writer:
+    """Writes outputs into the staging folder, reusing the previous --out's files where it can.
+
+    A reused file is hard-linked, and new bytes always go to a new file (``O_EXCL``): a file of
+    the previous --out is never written to, so it stays intact until the staging folder is
+    swapped in.
+    """
+
+    ctx: RenderContext
+    stage: str
+    previous: str | None                                   # the last published --out, if reusable
+    manifest: dict[str, tuple[bytes, bytes]]               # its outputs: path → (fingerprint, digest)
+    fingerprints: cache.Fingerprints | None                # None: no cache, just write
+    made: set[str] = field(default_factory=set)            # folders created by this process
+
+    def write(self, output: Output) -> Written | None:
+        target = os.path.join(self.stage, output.path)
+        folder = os.path.dirname(target)
+        if folder not in self.made:
+            os.makedirs(folder, exist_ok=True)
+            self.made.add(folder)
+        if self.fingerprints is None:
+            self._create(target, produce(self.ctx, output))
+            return None
+        fingerprint = self.fingerprints.of(output)
+        old = self.manifest.get(output.path)
+        if old is not None and old[0] == fingerprint and self._link(output.path, target):
+            return output.path, fingerprint, old[1], False
+        data = produce(self.ctx, output)
+        data_digest = cache.digest(data)
+        # Same bytes from new inputs (an edit elsewhere in the catalogue): keep the old file.
+        if old is not None and old[1] == data_digest and self._link(output.path, target):
+            return output.path, fingerprint, data_digest, True
+        self._create(target, data)
+        return output.path, fingerprint, data_digest, True
+
+    def _link(self, path: str, target: str) -> bool:
+        if self.previous is None:
+            return False
+        try:
+            os.link(os.path.join(self.previous, path), target)
+        except OSError:     # gone, or a filesystem without hard links: produce it instead
+            return False
+        return True
+
+    @staticmethod
+    def _create(target: str, data: bytes) -> None:
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
 
 
-def _write_chunk(chunk: list[Output]) -> int:
+_WORKER: _Writer | None = None
+
+
+def _write_chunk(chunk: list[Output]) -> list[Written | None]:
     assert _WORKER is not None
-    ctx, stage = _WORKER
-    for output in chunk:
-        _write_one(ctx, stage, output)
-    return len(chunk)
+    return [_WORKER.write(output) for output in chunk]
 
 
-def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: BuildOptions) -> None:
+def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: BuildOptions,
+               build_cache: cache.BuildCache | None = None) -> int:
+    """Write every output into ``stage``; returns how many were produced (not reused)."""
     global _WORKER
+    fingerprints = None
+    if build_cache is not None:
+        fingerprints = cache.Fingerprints(ctx, ctx.theme.directories, custom_theme=options.theme is not None)
+    previous = str(build_cache.out) if build_cache is not None and build_cache.manifest else None
+    writer = _Writer(ctx, str(stage), previous, build_cache.manifest if build_cache else {}, fingerprints)
     jobs = options.jobs or os.cpu_count() or 1
     total = len(outputs)
+    results: list[Written | None] = []
     if jobs <= 1 or total < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
         for done, output in enumerate(outputs, 1):
-            _write_one(ctx, stage, output)
+            results.append(writer.write(output))
             if options.progress and done % 200 == 0:
                 options.progress("render", done, total)
-        return
-    # Forked workers inherit the model and templates already in memory; only the small
-    # Output records cross the process boundary.
-    _WORKER = (ctx, stage)
-    size = max(50, total // (jobs * 8))
-    chunks = [outputs[i:i + size] for i in range(0, total, size)]
-    done = 0
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for count in pool.imap_unordered(_write_chunk, chunks):
-                done += count
-                if options.progress:
-                    options.progress("render", done, total)
-    finally:
-        _WORKER = None
+    else:
+        # Forked workers inherit the model, templates and the previous manifest already in
+        # memory; only the small Output records and the cache records cross the boundary.
+        _WORKER = writer
+        size = min(2000, max(50, total // (jobs * 16)))
+        chunks = [outputs[i:i + size] for i in range(0, total, size)]
+        done = 0
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for chunk_results in pool.imap_unordered(_write_chunk, chunks):
+                    results.extend(chunk_results)
+                    done += len(chunk_results)
+                    if options.progress:
+                        options.progress("render", done, total)
+        finally:
+            _WORKER = None
+    if build_cache is None:
+        return total
+    records = [r for r in results if r is not None]
+    build_cache.new_manifest = {path: (fingerprint, data_digest) for path, fingerprint, data_digest, _ in records}
+    return sum(1 for r in records if r[3])

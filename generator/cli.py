@@ -71,16 +71,20 @@ def main() -> None:
               help="输出文件夹；构建成功后整体替换，失败时保持原样。")
 @click.option("--base-url", default=None, help="覆盖 site.yaml 中的站点网址（如预发布环境）。")
 @click.option("-j", "--jobs", type=click.IntRange(0, 64), default=0, help="并行进程数，0 表示按 CPU 核数。")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="不复用上次构建的结果（.gkml-cache/），全部重新生成。")
+@click.option("--no-search", "no_search", is_flag=True,
+              help="不生成搜索索引（只用于测量渲染速度；网站的搜索功能将不可用）。")
 @strict_option
 @quiet_option
 def build(catalog: Path, content: Path, theme: Path | None, out: Path, base_url: str | None, jobs: int,
-          strict: bool, quiet: bool) -> None:
+          no_cache: bool, no_search: bool, strict: bool, quiet: bool) -> None:
     """校验目录数据，生成整个网站（含搜索索引、二维码和开放数据）。"""
     from .commands import build as command
     if base_url is not None and not base_url.startswith("https://"):
         raise click.BadParameter("站点网址应以 https:// 开头", param_hint="--base-url")
     options = BuildOptions(catalog=catalog, content=content, theme=theme, out=out, base_url=base_url,
-                           jobs=jobs, strict=strict, update_lock=True)
+                           jobs=jobs, strict=strict, update_lock=True, cache=not no_cache, search=not no_search)
     sys.exit(command.run(options, quiet=quiet))
 
 

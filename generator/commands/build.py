@@ -21,10 +21,13 @@ def run(options: BuildOptions, quiet: bool = False) -> int:
         print(f"构建失败：{summary(exc.problems)}{strict}。输出目录 {options.out} 未作任何改动。", file=sys.stderr)
         return 1
     print_problems(report.problems)
-    if not quiet:
-        model = report.model
+    if not quiet and report.unchanged:
+        print(f"没有改动：{report.catalogues} 个目录、{report.items} 个事项，{options.out} 保持不变"
+              f"（用时 {report.seconds:.1f} 秒）", file=sys.stderr)
+    elif not quiet:
+        reused = f"，其中 {report.files - report.produced} 个沿用上次构建" if report.produced < report.files else ""
         print(
-            f"构建完成：{len(model.catalogues)} 个目录、{len(model.items)} 个事项、{report.files} 个文件，"
+            f"构建完成：{report.catalogues} 个目录、{report.items} 个事项、{report.files} 个文件{reused}，"
             f"输出到 {options.out}，用时 {report.seconds:.1f} 秒",
             file=sys.stderr,
         )

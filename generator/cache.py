@@ -1,0 +1,368 @@
+"""Incremental builds: redo only what changed since the last build of the same ``--out``.
+
+A city's site holds 100,000 items and 300,000 files; an editor who fixes one item should not
+wait for all of them. The cache lives in ``.gkml-cache/<out name>/`` beside ``--out`` (git
+ignores ``.gkml-*``) and holds two things from the last successful build:
+
+* ``state.pickle`` — the fingerprint of every input (catalogue, content and theme files, the
+  options, gkml's own code and the libraries that shape output). When nothing changed and the
+  published folder is still the one that build swapped in, the build stops there: no file is
+  read twice, none is written (:func:`unchanged`).
+* ``outputs.pickle`` — for every output path, the fingerprint of what it was made from and the
+  digest of its bytes. A new build computes each output's fingerprint; when it matches, the
+  file of the previous ``--out`` is hard-linked into the staging folder instead of being
+  produced again. An output whose fingerprint changed is produced, and if its bytes come out
+  the same it is linked too, so only files whose bytes changed are written (their inodes and
+  mtimes are left alone: a deploy by rsync copies little).
+
+Atomic publishing is kept (:mod:`publish`): the staging folder is still a new folder swapped
+in at the end; a linked file is never written to (new bytes always go to a new file), so the
+old ``--out`` stays intact until the swap and a failed build leaves it untouched.
+
+An output's fingerprint covers what its producer reads. The producers of one item or one
+catalogue declare it in :data:`DEPENDS`; every other producer depends on the whole model, so a
+producer added later is always correct, only not incremental until declared here. Templates
+of the default theme read ``model`` only for ``pages`` and ``updated``, which are part of every
+fingerprint; a custom ``--theme`` may read anything, so with one, outputs depend on the whole
+model. ``tests/test_incremental.py`` checks that an incremental build equals a cold one, byte
+for byte, after editing an item, a template and ``site.yaml``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import platform
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import Catalogue, SiteModel
+    from .outputs import Output
+    from .problems import Problems
+    from .render_context import RenderContext
+
+#: The folder, beside ``--out``, that holds one cache per output folder name.
+CACHE_FOLDER = ".gkml-cache"
+#: Bump when the cache's own layout or meaning changes.
+FORMAT = 1
+#: The libraries whose versions shape the output (a new segno could draw other codes).
+LIBRARIES = ("segno", "jinja2", "markupsafe", "markdown-it-py", "nh3", "jieba", "pyyaml", "pagefind-bin-extended")
+#: gkml's own code: any change to it may change any output.
+CODE_ROOT = Path(__file__).resolve().parent
+
+Digest = bytes
+
+
+def _hasher() -> Any:
+    return hashlib.blake2b(digest_size=16)
+
+
+def digest(data: bytes) -> Digest:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def cache_dir(out: Path) -> Path:
+    out = out.resolve()
+    return out.parent / CACHE_FOLDER / out.name
+
+
+# --- inputs: the no-change fast path ----------------------------------------------------
+
+
+def _files(root: Path) -> Iterator[Path]:
+    """Every file below ``root`` in a stable order, hidden files and folders left out."""
+    if root.is_file():
+        yield root
+        return
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(names):
+            if not name.startswith(".") and not name.endswith((".pyc", ".pyo")):
+                yield Path(folder) / name
+
+
+def _tree(h: Any, label: str, root: Path | None) -> None:
+    h.update(f"\0tree {label} {root}\0".encode())
+    if root is None or not root.exists():
+        return
+    for path in _files(root):
+        data = path.read_bytes()
+        h.update(f"{path.relative_to(root).as_posix() if path != root else ''}\0{len(data)}\0".encode())
+        h.update(data)
+
+
+def _versions() -> str:
+    found = []
+    for name in LIBRARIES:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=-")
+    return f"python={platform.python_version()} " + " ".join(found)
+
+
+def code_digest() -> Digest:
+    """gkml's code and the versions of the libraries that shape output."""
+    h = _hasher()
+    h.update(f"format {FORMAT} {_versions()}".encode())
+    _tree(h, "code", CODE_ROOT)
+    return h.digest()
+
+
+def input_fingerprint(options: Any, theme_dirs: Iterable[Path]) -> Digest:
+    """Everything a build reads: if this is unchanged, so is every byte of the site."""
+    h = _hasher()
+    h.update(code_digest())
+    settings = (options.catalog.resolve(), options.content.resolve() if options.content else None,
+                options.base_url, options.strict, options.update_lock, getattr(options, "search", True))
+    h.update(repr(settings).encode())
+    # Experiment switches some modules read from the environment.
+    h.update(repr(sorted((k, v) for k, v in os.environ.items() if k.startswith("GKML_"))).encode())
+    _tree(h, "catalog", options.catalog)
+    _tree(h, "content", options.content)
+    for number, directory in enumerate(theme_dirs):
+        _tree(h, f"theme{number}", directory)
+    return h.digest()
+
+
+@dataclass
+class State:
+    """What the last successful build of an output folder left for the next one."""
+
+    inputs: Digest | None = None
+    #: (st_dev, st_ino, st_mtime_ns, st_ctime_ns) of the folder that build published: a replaced
+    #: or emptied ``--out`` is not ours (an inode number alone may be reused by a new folder).
+    out_id: tuple[int, ...] | None = None
+    problems: Any = None
+    files: int = 0
+    catalogues: int = 0
+    items: int = 0
+    #: search index part folder → digest of the pages it indexed
+    search_parts: dict[str, Digest] = field(default_factory=dict)
+
+
+def _out_id(out: Path) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(out)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _load(path: Path) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+        return None
+
+
+def _save(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+# --- the cache of one output folder -------------------------------------------------------
+
+
+class BuildCache:
+    """The cache of one ``--out``: read at the start of a build, written after its publish."""
+
+    def __init__(self, out: Path, inputs: Digest):
+        self.out = out.resolve()
+        self.folder = cache_dir(out)
+        self.inputs = inputs
+        state = _load(self.folder / "state.pickle")
+        self.previous: State = state if isinstance(state, State) else State()
+        #: True when the published folder is the one the cached state describes.
+        self.out_is_ours = self.previous.out_id is not None and self.previous.out_id == _out_id(self.out)
+        self.manifest: dict[str, tuple[Digest, Digest]] = {}
+        self.new_manifest: dict[str, tuple[Digest, Digest]] = {}
+        self.search_parts: dict[str, Digest] = {}
+
+    @classmethod
+    def open(cls, options: Any, theme_dirs: Iterable[Path]) -> BuildCache:
+        return cls(options.out, input_fingerprint(options, theme_dirs))
+
+    def unchanged(self) -> bool:
+        """Nothing was edited since the last build, and that build's folder is still published."""
+        return self.out_is_ours and self.previous.inputs == self.inputs and self.previous.problems is not None
+
+    def load_manifest(self) -> None:
+        if self.out_is_ours:
+            manifest = _load(self.folder / "outputs.pickle")
+            if isinstance(manifest, dict):
+                self.manifest = manifest
+
+    def previous_search_part(self, folder: str) -> Digest | None:
+        return self.previous.search_parts.get(folder) if self.out_is_ours else None
+
+    def save(self, problems: Problems, files: int, catalogues: int, items: int, *, fast_path: bool) -> None:
+        """Record the build just published; ``fast_path=False`` makes the next build check everything."""
+        state = State(self.inputs if fast_path else None, _out_id(self.out), problems if fast_path else None,
+                      files, catalogues, items, dict(self.search_parts))
+        _save(self.folder / "outputs.pickle", self.new_manifest)
+        _save(self.folder / "state.pickle", state)
+
+    @staticmethod
+    def forget(out: Path) -> None:
+        shutil.rmtree(cache_dir(out), ignore_errors=True)
+
+
+# --- what each output depends on ----------------------------------------------------------
+
+
+class Fingerprints:
+    """The fingerprint of every output: digests of the model parts its producer reads."""
+
+    def __init__(self, ctx: RenderContext, theme_dirs: Iterable[Path], custom_theme: bool):
+        model = ctx.model
+        self.model = model
+        self.custom_theme = custom_theme
+        self.code = code_digest()
+        h = _hasher()
+        h.update(self.code)
+        _trees = list(theme_dirs)
+        for number, directory in enumerate(_trees):
+            _tree(h, f"theme{number}", directory)
+        # Read by every page (header, footer): the site, the content pages, the newest revision.
+        h.update(repr((model.site, model.pages, model.updated)).encode())
+        self.site = h.digest()
+        self._items: dict[str, Digest] = {}
+        self._headers: dict[str, Digest] = {}
+        self._catalogues: dict[str, Digest] = {}
+        self._everything: Digest | None = None
+
+    def item(self, ident: str) -> Digest:
+        found = self._items.get(ident)
+        if found is None:
+            found = self._items[ident] = digest(repr(self.model.items_by_id[ident]).encode())
+        return found
+
+    def header(self, catalogue: Catalogue) -> Digest:
+        """A catalogue without its items: what an item page shows of it."""
+        found = self._headers.get(catalogue.id)
+        if found is None:
+            values = tuple(getattr(catalogue, f.name) for f in fields(catalogue) if f.name != "items")
+            found = self._headers[catalogue.id] = digest(repr(values).encode())
+        return found
+
+    def catalogue(self, ident: str) -> Digest:
+        found = self._catalogues.get(ident)
+        if found is None:
+            catalogue = self.model.catalogues_by_id[ident]
+            found = self._catalogues[ident] = digest(
+                self.header(catalogue) + b"".join(self.item(i.id) for i in catalogue.items))
+        return found
+
+    def everything(self) -> Digest:
+        if self._everything is None:
+            self._everything = digest(b"".join(self.catalogue(c.id) for c in self.model.catalogues))
+        return self._everything
+
+    def of(self, output: Output) -> Digest:
+        depends = DEPENDS.get(output.producer)
+        if depends is None or (self.custom_theme and output.producer not in THEME_FREE):
+            parts = [self.site, self.everything()]
+        else:
+            parts = [self.code if output.producer in THEME_FREE else self.site, *depends(self, output.key)]
+        return digest(f"{output.producer}\0{output.key}\0{output.path}\0".encode() + b"".join(parts))
+
+
+def _item_and_neighbours(fp: Fingerprints, key: str) -> list[Digest]:
+    """An item page shows the item, its catalogue's name and path, and its replacement's name."""
+    item = fp.model.items_by_id[key]
+    parts = [fp.item(key), fp.header(fp.model.catalogues_by_id[item.catalogue_id])]
+    if item.withdrawal and item.withdrawal.replaced_by in fp.model.items_by_id:
+        parts.append(fp.item(item.withdrawal.replaced_by))
+    return parts
+
+
+#: producer name → the digests its output depends on besides the site-wide one.
+DEPENDS: dict[str, Callable[[Fingerprints, str], list[Digest]]] = {
+    "item": _item_and_neighbours,
+    "poster": _item_and_neighbours,
+    # The code encodes the absolute URL only; no template is involved.
+    "qr_svg": lambda fp, key: [fp.model.site.base_url.encode()],
+    "catalogue": lambda fp, key: [fp.catalogue(key)],
+    "wall_sheet": lambda fp, key: [fp.catalogue(key)],
+    # A theme file's bytes are part of the site digest.
+    "asset": lambda fp, key: [],
+}
+#: Producers that use no template: a template edit leaves their outputs alone.
+THEME_FREE = {"qr_svg"}
+
+
+# --- the build in progress -----------------------------------------------------------------
+
+#: The cache of the build running in this process (the search index finisher asks it).
+ACTIVE: BuildCache | None = None
+
+
+class SearchReuse:
+    """Keeps the previous build's search index parts whose pages did not change.
+
+    The search index finisher asks :meth:`keep` for each part before running Pagefind on it;
+    kept parts are hard-linked from the previous ``--out`` by :meth:`link_kept` after every
+    other part was written, so Pagefind never writes into a folder holding linked files.
+    Without an active cache nothing is kept.
+    """
+
+    def __init__(self, stage: Path, index_dir: str):
+        self.cache = ACTIVE
+        self.stage = stage
+        self.index_dir = index_dir
+        self.kept: list[str] = []
+        self.code = code_digest() if self.cache is not None else b""
+
+    def keep(self, folder: str, pages: Iterable[str]) -> bool:
+        if self.cache is None:
+            return False
+        h = _hasher()
+        h.update(self.code + folder.encode() + b"\0")
+        for page in pages:
+            record = self.cache.new_manifest.get(page)
+            if record is None:
+                return False
+            h.update(page.encode() + b"\0" + record[1])
+        key = h.digest()
+        self.cache.search_parts[folder] = key
+        old = self.cache.out / self.index_dir / folder
+        if self.cache.previous_search_part(folder) == key and old.is_dir():
+            self.kept.append(folder)
+            return True
+        return False
+
+    def link_kept(self) -> None:
+        assert self.cache is not None or not self.kept
+        for folder in self.kept:
+            assert self.cache is not None
+            source = self.cache.out / self.index_dir / folder
+            target = self.stage / self.index_dir / folder
+            for path in _files_with_hidden(source, skip_parts=folder == ""):
+                destination = target / path.relative_to(source)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(path, destination)
+                except OSError:
+                    shutil.copyfile(path, destination)
+
+
+def _files_with_hidden(root: Path, skip_parts: bool) -> Iterator[Path]:
+    """Every file of an index part; the main part's folder also holds the other parts' folders."""
+    for folder, dirs, names in os.walk(root):
+        if skip_parts and Path(folder) == root:
+            dirs[:] = [d for d in dirs if not d.startswith("part-")]
+        dirs.sort()
+        for name in sorted(names):
+            yield Path(folder) / name

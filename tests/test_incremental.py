@@ -1,0 +1,233 @@
+"""Incremental builds: the cache in .gkml-cache/ never changes a byte of the site.
+
+An incremental build (the previous --out reused where inputs did not change) must equal a cold
+build of the same inputs, byte for byte, after any kind of edit; a build with nothing edited
+must write nothing; and rendering over worker processes must equal rendering in one.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+import segno
+from segno import encoder
+
+from generator import build as build_module
+from generator import cache, qr_fast
+from generator.build import BuildOptions, BuildReport, build
+from generator.problems import CatalogueError
+
+from .conftest import MINI, copy_catalog
+
+SEARCH_DIR = "pagefind"
+
+
+def _build(catalog: Path, out: Path, **options: object) -> BuildReport:
+    options.setdefault("jobs", 1)
+    options.setdefault("cache", True)
+    options.setdefault("search", False)
+    return build(BuildOptions(catalog=catalog, content=None, out=out, **options))  # type: ignore[arg-type]
+
+
+def _tree(site: Path, skip_search: bool = True) -> dict[str, bytes]:
+    """Every file of a built site; Pagefind's own files vary between runs (SPEC §4) and are left out."""
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and not (skip_search and p.relative_to(site).parts[0] == SEARCH_DIR)}
+
+
+def _stats(site: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(site).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _cold(catalog: Path, tmp_path: Path, **options: object) -> dict[str, bytes]:
+    out = tmp_path / "cold"
+    shutil.rmtree(out, ignore_errors=True)
+    _build(catalog, out, cache=False, **options)
+    return _tree(out)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Path:
+    return copy_catalog(MINI, tmp_path / "catalog")
+
+
+def test_one_item_edit_equals_cold_build_and_rewrites_only_its_files(catalog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    _build(catalog, out)
+    before = _stats(out)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（2025年修订）")
+    report = _build(catalog, out)
+    assert _tree(out) == _cold(catalog, tmp_path)
+    after = _stats(out)
+    changed = {path for path in after if after[path] != before.get(path)}
+    # The item's page and poster, its catalogue's table and wall sheet, and the whole-site files.
+    assert "items/edu-enrolment-policy/index.html" in changed
+    assert "domains/compulsory-education/index.html" in changed
+    assert "catalog.json" in changed
+    # Another catalogue's item, every QR code and the theme files are the previous build's files.
+    assert "items/sa-dibao-guide/index.html" not in changed
+    assert not {p for p in changed if p.endswith("qr.svg") or p.startswith("assets/")}
+    assert 0 < report.produced < report.files
+
+
+def test_template_edit_equals_cold_build(catalog: Path, tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    (theme / "templates").mkdir(parents=True)
+    default = Path(build_module.__file__).resolve().parent.parent / "themes/default/templates/item.html"
+    shutil.copy(default, theme / "templates/item.html")
+    out = tmp_path / "site"
+    _build(catalog, out, theme=theme)
+    qr_before = (out / "items/edu-enrolment-policy/qr.svg").stat().st_ino
+    _edit(theme / "templates/item.html", "{% block main %}", "{% block main %}<p>本页由区政务公开办维护。</p>")
+    _build(catalog, out, theme=theme)
+    assert "本页由区政务公开办维护" in (out / "items/edu-enrolment-policy/index.html").read_text(encoding="utf-8")
+    assert _tree(out) == _cold(catalog, tmp_path, theme=theme)
+    # A QR code uses no template: the edit leaves it as it was.
+    assert (out / "items/edu-enrolment-policy/qr.svg").stat().st_ino == qr_before
+
+
+def test_site_config_edit_equals_cold_build(catalog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    _build(catalog, out)
+    _edit(catalog / "site.yaml", "title: 测试区基层政务公开标准目录", "title: 测试新区基层政务公开标准目录")
+    _edit(catalog / "site.yaml", "https://example.gov.cn/gkml/", "https://www.example.gov.cn/gkml/")
+    _build(catalog, out)
+    assert _tree(out) == _cold(catalog, tmp_path)
+    assert "测试新区" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_withdrawal_edit_updates_the_pages_that_name_the_item(catalog: Path, tmp_path: Path) -> None:
+    """A replacement's new name reaches the withdrawn item's page, which links to it."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    _edit(catalog / "domains/social-assistance.yaml", "name: 办事指南\n", "name: 低保办事指南\n")
+    _build(catalog, out)
+    assert _tree(out) == _cold(catalog, tmp_path)
+
+
+def test_no_change_rebuild_writes_nothing(catalog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = _build(catalog, out)
+    before = _stats(out)
+    folder = os.stat(out).st_ino
+    report = _build(catalog, out)
+    assert report.unchanged and report.files == first.files and report.items == first.items
+    assert _stats(out) == before and os.stat(out).st_ino == folder
+    # The warnings of the last build are reported again.
+    assert [p.format() for p in report.problems.sorted()] == [p.format() for p in first.problems.sorted()]
+
+
+def test_replaced_out_folder_is_not_trusted(catalog: Path, tmp_path: Path) -> None:
+    """A --out someone replaced or emptied is rebuilt whole, not assumed current."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    shutil.rmtree(out)
+    out.mkdir()
+    report = _build(catalog, out)
+    assert not report.unchanged and report.produced == report.files
+    assert _tree(out) == _cold(catalog, tmp_path)
+
+
+def test_failed_incremental_build_leaves_out_untouched(catalog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    _build(catalog, out)
+    before = _tree(out)
+    stats = _stats(out)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: ''")
+    with pytest.raises(CatalogueError):
+        _build(catalog, out)
+    assert _tree(out) == before and _stats(out) == stats
+    assert not [p for p in tmp_path.iterdir() if ".building-" in p.name]
+
+
+def test_failure_while_rendering_leaves_linked_files_intact(catalog: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files linked from the old --out are never written through: a crash mid-build harms nothing."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    before = _tree(out)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    original = build_module.produce
+
+    def failing(ctx: object, output: object) -> bytes:
+        if getattr(output, "producer", "") == "catalogue":
+            raise RuntimeError("disk full")
+        return original(ctx, output)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "produce", failing)
+    with pytest.raises(RuntimeError):
+        _build(catalog, out)
+    assert _tree(out) == before
+
+
+def test_parallel_equals_sequential(catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_module, "PARALLEL_THRESHOLD", 1)
+    _build(catalog, tmp_path / "one", jobs=1, cache=False)
+    _build(catalog, tmp_path / "two", jobs=2, cache=False)
+    assert _tree(tmp_path / "two") == _tree(tmp_path / "one")
+    # With the cache on too, and incrementally after an edit.
+    _build(catalog, tmp_path / "two-cached", jobs=2)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, tmp_path / "two-cached", jobs=2)
+    _build(catalog, tmp_path / "one-cold", jobs=1, cache=False)
+    assert _tree(tmp_path / "two-cached") == _tree(tmp_path / "one-cold")
+
+
+def test_cache_lives_beside_out_and_no_cache_ignores_it(catalog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    _build(catalog, out)
+    assert (tmp_path / cache.CACHE_FOLDER / "site" / "state.pickle").is_file()
+    report = _build(catalog, out, cache=False)
+    assert not report.unchanged and report.produced == report.files
+
+
+def test_search_index_part_reused_when_its_pages_did_not_change(catalog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    _build(catalog, out, search=True)
+    index = {p: s for p, s in _stats(out).items() if p.startswith(SEARCH_DIR + "/")}
+    assert index
+    # A catalogue's source note shows on its table only, not on item pages.
+    _edit(catalog / "domains/compulsory-education.yaml", "source:", "source: （2025年版）")
+    _build(catalog, out, search=True)
+    assert {p: s for p, s in _stats(out).items() if p.startswith(SEARCH_DIR + "/")} == index
+    assert _tree(out) == _cold(catalog, tmp_path)
+    # An item edit changes an indexed page: the index is written again.
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, out, search=True)
+    assert {p: s for p, s in _stats(out).items() if p.startswith(SEARCH_DIR + "/")} != index
+
+
+def _segno_svg(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False, boost_error=True).save(
+        buffer, kind="svg", border=4, xmldecl=False, omitsize=True, light="#fff", dark="#000",
+        svgclass=None, lineclass=None, title=url, nl=True)
+    return buffer.getvalue()
+
+
+def test_fast_mask_choice_draws_segnos_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(11)
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789-"
+    urls = [f"https://example.gov.cn/gkml/items/x{n:06d}/" for n in range(40)]
+    urls += ["https://www.example.gov.cn/" + "".join(rng.choice(letters) for _ in range(rng.randint(1, 250))) + "/"
+             for _ in range(60)]
+    urls += ["HTTPS://EXAMPLE.GOV.CN/" + "A" * n for n in range(0, 120, 7)]
+    monkeypatch.setattr(encoder, "find_and_apply_best_mask", qr_fast.ORIGINAL)
+    expected = [_segno_svg(url) for url in urls]
+    monkeypatch.setattr(encoder, "find_and_apply_best_mask", qr_fast.find_and_apply_best_mask)
+    assert [_segno_svg(url) for url in urls] == expected
+    for url in urls:
+        code = segno.make(url, error="m", micro=False, boost_error=True)
+        assert qr_fast.version_info(url, "m") == (code.version, code.error)
