@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import cache
 from .model import Item, SiteModel
 from .outputs import Output, finisher, planner
 from .problems import CatalogueError, Problems
@@ -262,8 +263,12 @@ def write_index(stage: Path, parts: Sequence[tuple[Item, ...]]) -> None:
     URLs are the pages' own and no run parses the rest of the site.
     """
     scratch = stage / ".search-index-work"
+    # An incremental build keeps the parts whose pages are byte for byte the last build's.
+    reuse = cache.SearchReuse(stage, PAGEFIND_DIR)
     try:
         for number, (items, folder) in enumerate(zip(parts, part_dirs(len(parts)), strict=True), 1):
+            if reuse.keep(folder, [item.path + "index.html" for item in items]):
+                continue
             tree = scratch / str(number)
             for item in items:
                 _link(stage / item.path / "index.html", tree / item.path / "index.html")
@@ -271,6 +276,7 @@ def write_index(stage: Path, parts: Sequence[tuple[Item, ...]]) -> None:
             run_pagefind(tree, stage / PAGEFIND_DIR / folder)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    reuse.link_kept()
 
 
 @finisher
