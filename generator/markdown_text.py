@@ -7,6 +7,7 @@ comes out is sanitised again with nh3 (an allow-list), so neither ``<script>`` n
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import nh3
@@ -20,10 +21,24 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}, "td": set(), "ol": {"start"}}
 
 
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def _softbreak(self: object, tokens: list, idx: int, options: object, env: object) -> str:
+    """A line break inside a paragraph: nothing between two Chinese characters (a browser would
+    show a stray space, as CSS Text 3's segment-break rule is not implemented), else a newline."""
+    before = next((t.content for t in reversed(tokens[:idx]) if t.content), "")
+    after = next((t.content for t in tokens[idx + 1:] if t.content), "")
+    return "" if before and after and _wide(before[-1]) and _wide(after[0]) else "\n"
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # "js-default": CommonMark with raw HTML disabled and linkify off; tables added for notes.
-    return MarkdownIt("js-default").enable("table")
+    parser = MarkdownIt("js-default").enable("table")
+    parser.add_render_rule("softbreak", _softbreak)
+    return parser
 
 
 def render_markdown(text: str, *, shift_headings: int = 0) -> Markup:
