@@ -6,11 +6,13 @@ data and a bad file never produces half a site.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 
 from . import opendata, site_pages  # noqa: F401  (register their outputs)
@@ -113,7 +115,8 @@ def plan(ctx: RenderContext) -> list[Output]:
             claimed[output.path] = output
     if problems:
         raise CatalogueError(problems)
-    return sorted(claimed.values())
+    # Paths are unique by now, so sorting by path alone gives the same order, much sooner.
+    return sorted(claimed.values(), key=attrgetter("path"))
 
 
 def build(options: BuildOptions) -> BuildReport:
@@ -129,6 +132,10 @@ def build(options: BuildOptions) -> BuildReport:
         raise CatalogueError(problems)
     protected = [options.catalog] + [p for p in (options.content, options.theme) if p]
     check_out_dir(options.out, protected)
+    # The parsed files are no longer needed (the model holds what rendering reads); dropping
+    # them before the workers fork keeps a city's build well inside its memory budget.
+    checked.sources = Sources(checked.sources.root)
+    gc.collect()
     theme = Theme(options.theme)
     ctx = RenderContext(checked.model, theme)
     mark = time.perf_counter()

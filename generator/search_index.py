@@ -98,23 +98,33 @@ def prepare() -> None:
 
 def segment(texts: Iterable[str]) -> tuple[list[str], list[str]]:
     """(words, pieces) of ``texts``: jieba's words, and the pieces inside them; sorted, unique."""
-    tokenizer = _tokenizer()
     words: set[str] = set()
     pieces: set[str] = set()
     for text in texts:
-        text = text.strip()
-        if not text:
-            continue
-        if len(text) <= _WHOLE_VALUE_MAX and not re.search(r"\s", text):
-            words.add(text.lower())
-        for word in tokenizer.cut_for_search(text):
-            word = word.strip().lower()
-            # Single characters (区, 的, 第) match almost every item; they only add noise.
-            if len(word) >= 2 and _WORDLIKE.search(word):
-                words.add(word)
-                pieces.update(_pieces(word))
+        text_words, text_pieces = _segment_one(text.strip())
+        words |= text_words
+        pieces |= text_pieces
     pieces -= words
     return sorted(words), sorted(pieces)
+
+
+@functools.lru_cache(maxsize=65536)
+def _segment_one(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(words, pieces) of one text. Kept per text: a city's items repeat the same catalogue
+    names, legal bases, subjects and 要素 thousands of times, and jieba is most of a page's cost."""
+    if not text:
+        return frozenset(), frozenset()
+    words: set[str] = set()
+    pieces: set[str] = set()
+    if len(text) <= _WHOLE_VALUE_MAX and not re.search(r"\s", text):
+        words.add(text.lower())
+    for word in _tokenizer().cut_for_search(text):
+        word = word.strip().lower()
+        # Single characters (区, 的, 第) match almost every item; they only add noise.
+        if len(word) >= 2 and _WORDLIKE.search(word):
+            words.add(word)
+            pieces.update(_pieces(word))
+    return frozenset(words), frozenset(pieces)
 
 
 def _pieces(word: str) -> list[str]:

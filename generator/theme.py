@@ -31,6 +31,9 @@ class Theme:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # One Theme per build: checking every template's mtime on each of 300,000 renders
+            # costs a stat call each and cannot find a change within one build anyway.
+            auto_reload=False,
         )
         self.env.filters["date_zh"] = _date_zh
         self.env.globals["now"] = None  # templates must never print the clock
