@@ -1,64 +1,228 @@
-"""Benchmark: build a synthetic catalogue of N items and report time, peak memory and size.
+"""Benchmark at city scale: cold, no-change and one-item builds, against Hugo on the same data.
 
 Run on demand (not part of the test suite):
 
-    python -m tests.perf.benchmark            # 10,000 items over 24 domains
-    python -m tests.perf.benchmark --items 2000 --jobs 1
+    python -m tests.perf.benchmark                        # 10,000 items: 24 domains, 200 lists
+    python -m tests.perf.benchmark --items 100000 --districts 16 --lists 3000
+    python -m tests.perf.benchmark --items 2000 --where /dev/shm --no-hugo
 
-Each build runs as its own process (`python -m generator build`), so the figures are those
-a user sees: wall time, and the peak resident memory of the largest process (main or worker).
+For each data set it builds, each as its own process, the way `gkml build` does:
+
+* cold: no previous --out, no cache; everything (pages, QR codes, posters, search index)
+* cold render: the same without the search index (``--no-search``), to compare with Hugo
+* no change: the cold build's folder built again with nothing edited
+* one item: one item's name edited, then built again (search index included; its share shown)
+* Hugo: one content page per item with the same fields in front matter and a plain layout
+
+and prints wall time, CPU time and the peak resident memory of the largest process of each
+(the build, a render worker or Pagefind). ``--where`` picks the folder (a disk or tmpfs such as
+/dev/shm): writing 300,000 small files costs very differently on each.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .synthetic import write_catalogue
 
+ROOT = Path(__file__).resolve().parents[2]
 
-def measure(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of the largest process among the finished children."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
-    return seconds, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+@dataclass
+class Run:
+    name: str
+    wall: float
+    cpu: float
+    peak_mib: float
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def measure(name: str, command: list[str], cwd: Path | None = None) -> Run:
+    """Run ``command`` through a fresh Python parent, so the peak RSS read is this run's alone."""
+    wrapper = [sys.executable, "-c", _WRAPPER, *command]
+    done = subprocess.run(wrapper, capture_output=True, text=True, cwd=cwd, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    figures = json.loads(done.stderr.strip().splitlines()[-1])
+    details: dict[str, object] = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            details = json.loads(line)
+    return Run(name, figures["wall"], figures["cpu"], figures["maxrss"] / 1024, details)
+
+
+_WRAPPER = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.run(sys.argv[1:]).returncode
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
+                  "maxrss": usage.ru_maxrss}), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def gkml(catalog: Path, out: Path, *, jobs: int, cache: bool, search: bool) -> list[str]:
+    return [sys.executable, "-m", "tests.perf.driver", str(catalog), str(out), str(jobs),
+            "1" if cache else "0", "1" if search else "0"]
+
+
+def edit_one_item(catalog: Path) -> None:
+    """Rename the first item of the first domain catalogue, as an editor's fix would."""
+    path = sorted((catalog / "domains").glob("*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"(\n  name: )([^\n]*)", r"\1\2（修订）", text, count=1)
+    path.write_text(text, encoding="utf-8")
+
+
+# --- Hugo on the same data -----------------------------------------------------------------
+
+HUGO_LAYOUT = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><main>
+<h1>{{ .Title }}</h1>
+<dl>
+<dt>目录</dt><dd>{{ .Params.catalogue }}</dd>
+<dt>一级事项</dt><dd>{{ .Params.category }}</dd>
+<dt>公开内容</dt><dd><ul>{{ range .Params.content }}<li>{{ . }}</li>{{ end }}</ul></dd>
+<dt>公开依据</dt><dd><ul>{{ range .Params.basis }}<li>{{ .title }}{{ with .number }}（{{ . }}）{{ end }}</li>{{ end }}</ul></dd>
+<dt>公开时限</dt><dd>{{ .Params.timing }}</dd>
+<dt>公开主体</dt><dd>{{ .Params.subject }}</dd>
+<dt>公开渠道</dt><dd>{{ delimit .Params.channels "、" }}</dd>
+<dt>公开对象</dt><dd>{{ .Params.audience }}</dd>
+<dt>公开方式</dt><dd>{{ .Params.mode }}</dd>
+</dl>
+</main></body></html>
+"""
+
+
+def write_hugo_site(catalog: Path, site: Path) -> int:
+    """A Hugo site with one content page per item, its fields in front matter."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    (site / "layouts/_default").mkdir(parents=True)
+    (site / "layouts/_default/single.html").write_text(HUGO_LAYOUT, encoding="utf-8")
+    (site / "layouts/_default/list.html").write_text("<!DOCTYPE html><title>{{ .Title }}</title>\n", encoding="utf-8")
+    (site / "config.toml").write_text(
+        'baseURL = "https://example.gov.cn/gkml/"\ntitle = "基准测试站点"\nlanguageCode = "zh-cn"\n'
+        'disableKinds = ["taxonomy", "term"]\n', encoding="utf-8")
+    content = site / "content/items"
+    content.mkdir(parents=True)
+    count = 0
+    for path in sorted(catalog.glob("*/*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        for item in data["items"]:
+            front = {"title": item["name"], "catalogue": data["name"], **{k: v for k, v in item.items() if k != "name"}}
+            text = "---\n" + yaml.dump(front, Dumper=dumper, allow_unicode=True, sort_keys=False) + "---\n"
+            (content / f"{item['id']}.md").write_text(text, encoding="utf-8")
+            count += 1
+    return count
+
+
+# --- the runs --------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = os.getloadavg()
+    return (f"{platform.node() or 'host'}: {os.cpu_count()} cores, {memory:.0f} GiB memory, "
+            f"Python {platform.python_version()}, load average {load[0]:.1f} at start")
+
+
+def filesystem(path: Path) -> str:
+    done = subprocess.run(["df", "-T", str(path)], capture_output=True, text=True, check=False)
+    lines = done.stdout.strip().splitlines()
+    return " ".join(lines[-1].split()[:2]) if len(lines) > 1 else "?"
+
+
+def bench(args: argparse.Namespace, where: Path) -> list[Run]:
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="gkml-bench-", dir=where) as tmp:
+        root = Path(tmp)
+        catalog = write_catalogue(root / "catalog", args.items, args.domains, args.lists, districts=args.districts)
+        out = root / "site"
+        runs.append(measure("cold (pages, QR, posters, search index)",
+                            gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
+        files = sum(1 for p in out.rglob("*") if p.is_file())
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        runs[-1].details["output"] = f"{files} files, {size / 2**20:.0f} MiB"
+        runs.append(measure("cold render only (--no-search)",
+                            gkml(catalog, root / "render", jobs=args.jobs, cache=True, search=False), ROOT))
+        runs.append(measure("no-change rebuild", gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
+        edit_one_item(catalog)
+        runs.append(measure("one item edited", gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
+        # The same edit, for the folder built without the search index.
+        runs.append(measure("one item edited, render only (--no-search)",
+                            gkml(catalog, root / "render", jobs=args.jobs, cache=True, search=False), ROOT))
+        if args.hugo and shutil.which("hugo"):
+            hugo_site = root / "hugo"
+            pages = write_hugo_site(catalog, hugo_site)
+            runs.append(measure(f"Hugo ({pages} item pages)",
+                                ["hugo", "--quiet", "--source", str(hugo_site), "--destination", str(root / "hugo-out")]))
+        elif args.hugo:
+            print("hugo not found (apt-get install hugo): Hugo comparison skipped", file=sys.stderr)
+    return runs
+
+
+def report(runs: list[Run], title: str) -> None:
+    print(f"\n{title}")
+    print(f"{'run':44} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  details")
+    for run in runs:
+        details = run.details
+        note = []
+        if "timings" in details:
+            timings = details["timings"]
+            assert isinstance(timings, dict)
+            note.append(" ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+        if details.get("produced") is not None and details.get("files"):
+            note.append(f"produced {details['produced']}/{details['files']}")
+        if "output" in details:
+            note.append(str(details["output"]))
+        print(f"{run.name:44} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mib:9.0f}  {'; '.join(note)}")
+    render = next((r for r in runs if r.name.startswith("cold render")), None)
+    hugo = next((r for r in runs if r.name.startswith("Hugo")), None)
+    if render and hugo:
+        print(f"gkml render / Hugo, wall time: {render.wall / hugo.wall:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--domains", type=int, default=24)
+    parser.add_argument("--domains", type=int, default=24, help="domain catalogues per district")
+    parser.add_argument("--districts", type=int, default=1)
+    parser.add_argument("--lists", type=int, default=200, help="community (居务/村务) lists")
     parser.add_argument("--jobs", type=int, default=0)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--where", action="append", type=Path,
+                        help="folder to build in (repeatable); default: the temp folder, then /dev/shm")
+    parser.add_argument("--no-hugo", dest="hugo", action="store_false")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="gkml-bench-") as tmp:
-        root = Path(tmp)
-        catalog = write_catalogue(root / "catalog", args.items, args.domains)
-        out = root / "site"
-        command = [sys.executable, "-m", "generator", "build", "--catalog", str(catalog), "--content",
-                   str(root / "no-content"), "--out", str(out), "--jobs", str(args.jobs), "--quiet"]
-        times = []
-        peak = 0
-        for _ in range(args.runs):
-            seconds, rss = measure(command)
-            times.append(seconds)
-            peak = max(peak, rss)
-        pages = sorted(out.glob("items/*/index.html"))
-        page_bytes = sum(p.stat().st_size for p in pages) / max(1, len(pages))
-        total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-        files = sum(1 for p in out.rglob("*") if p.is_file())
-        times.sort()
-        print(f"items: {args.items} over {args.domains} domains, jobs={args.jobs or 'all cores'}, runs={args.runs}")
-        print(f"build wall time: median {times[len(times) // 2]:.2f} s (min {times[0]:.2f}, max {times[-1]:.2f})")
-        print(f"peak memory (largest process): {peak / 1024:.0f} MiB")
-        print(f"item page: {page_bytes / 1024:.1f} KiB on average; output: {files} files, {total / 1024 / 1024:.1f} MiB")
+    places = args.where or [Path(tempfile.gettempdir())] + ([Path("/dev/shm")] if Path("/dev/shm").is_dir() else [])
+    print(machine())
+    results = {}
+    for where in places:
+        runs = bench(args, where)
+        title = (f"{args.items} items, {args.districts} district(s) × {args.domains} domains + {args.lists} lists, "
+                 f"jobs={args.jobs or 'all cores'}, in {where} ({filesystem(where)})")
+        report(runs, title)
+        results[str(where)] = [run.__dict__ for run in runs]
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "results": results}, ensure_ascii=False, indent=1),
+                             encoding="utf-8")
 
 
 if __name__ == "__main__":
