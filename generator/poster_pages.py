@@ -21,7 +21,7 @@ from .model import Catalogue, Item
 from .outputs import Output, planner, producer
 from .render_context import RenderContext
 
-#: Cards per A4 wall sheet: two columns of four, each QR code about 3.8 cm wide.
+#: Cards per A4 wall sheet: two columns of four, each QR code 3.7 cm wide.
 PER_SHEET = 8
 
 
@@ -47,8 +47,11 @@ def sheets(catalogue: Catalogue) -> list[list[Card]]:
 
 
 def revised(item: Item, catalogue: Catalogue) -> dt.date:
-    """The item's 修订时间: its newest change, or its catalogue's revision if later."""
-    return max([change.date for change in item.changes] + [catalogue.updated])
+    """The item's 修订时间: its newest change or withdrawal, or its catalogue's revision if later."""
+    dates = [change.date for change in item.changes] + [catalogue.updated]
+    if item.withdrawal:
+        dates.append(item.withdrawal.on)
+    return max(dates)
 
 
 @planner

@@ -73,6 +73,7 @@ def test_withdrawn_item_keeps_a_poster_saying_so(mini_site: Path) -> None:
     text = _read(mini_site / "items/sa-dibao-old-guide/poster/index.html").text
     assert "本事项已撤销" in text
     assert "2021年1月1日" in text and "并入新版办事指南" in text
+    assert "修订时间：2021年1月1日" in text, "the withdrawal is the item's latest revision"
     assert 'href="../../../items/sa-dibao-guide/"' in html
     assert "https://example.gov.cn/gkml/items/sa-dibao-guide/" in text
 

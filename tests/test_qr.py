@@ -18,7 +18,7 @@ from generator import qr
 
 from .conftest import MINI, build_site, copy_catalog
 
-#: 4 cm at 300 dpi (the poster prints the code 6 cm wide, wall sheets 3.8 cm) and a small
+#: 4 cm at 300 dpi (the poster prints the code 6 cm wide, wall sheets 3.7 cm) and a small
 #: 150 px raster, about what a phone camera gets from a code across a notice board.
 SIZES = {"print-4cm-300dpi": 472, "150px": 150}
 
