@@ -81,6 +81,8 @@ def poster(ctx: RenderContext, key: str) -> bytes:
         catalogue=catalogue,
         replacement=replacement,
         url=model.site.absolute(item.path),
+        # A print variant of the item page: search engines should list the item page itself.
+        canonical=model.site.absolute(item.path),
         replacement_url=model.site.absolute(replacement.path) if replacement else None,
         revised=revised(item, catalogue),
     )
@@ -98,4 +100,5 @@ def wall_sheet(ctx: RenderContext, key: str) -> bytes:
         sheets=sheets(catalogue),
         per_sheet=PER_SHEET,
         catalogue_url=ctx.model.site.absolute(catalogue.path),
+        canonical=ctx.model.site.absolute(catalogue.path),
     )

@@ -66,6 +66,8 @@ def test_poster_shows_what_a_resident_needs(mini_site: Path) -> None:
     codes = [img for img in page.images if (img.get("src") or "").endswith("qr.svg")]
     assert len(codes) == 1 and codes[0]["src"] == "../../../items/sa-dibao-guide/qr.svg"
     assert "https://example.gov.cn/gkml/items/sa-dibao-guide/" in (codes[0].get("alt") or "")
+    html = (mini_site / "items/sa-dibao-guide/poster/index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://example.gov.cn/gkml/items/sa-dibao-guide/">' in html
 
 
 def test_withdrawn_item_keeps_a_poster_saying_so(mini_site: Path) -> None:
