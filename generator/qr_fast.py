@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import Any
+from xml.sax.saxutils import escape
 
 from segno import consts, encoder
 
@@ -147,3 +148,34 @@ def _compute_version_info(content: str, error: str) -> tuple[int, str]:
     version = encoder.find_version(segments, level, eci=False, micro=False)
     level = encoder.boost_error_level(version, level, segments, False)
     return int(version), _ERROR_NAMES[level]
+
+
+_DARK_RUN = re.compile(rb"\x01+")
+
+
+def svg(matrix: Any, border: int, title: str) -> bytes:
+    """The bytes ``QRCode.save(kind="svg", border=border, xmldecl=False, omitsize=True,
+    light="#fff", dark="#000", svgclass=None, lineclass=None, title=title, nl=True)`` writes.
+
+    segno walks the symbol module by module through generators; here each row's dark runs
+    come from one regular expression. The path's relative moves are segno's, as is the order
+    of the two paths (shortest first).
+    """
+    size = len(matrix) + 2 * border
+    moves = []
+    x, y = 0, 0.0
+    first = True
+    row_y = border + 0.5
+    for row in matrix:
+        for run in _DARK_RUN.finditer(bytes(row)):
+            x1, x2 = border + run.start(), border + run.end()
+            dy = row_y - y
+            moves.append(f"{'M' if first else 'm'}{x1 - x} {int(dy) if int(dy) == dy else dy}h{x2 - x1}")
+            first = False
+            x, y = x2, row_y
+        row_y += 1
+    dark = f'<path stroke="#000" d="{"".join(moves)}"/>'
+    light = f'<path fill="#fff" d="M0 0h{size}v{size}h-{size}z"/>'
+    paths = "".join(sorted((dark, light), key=len))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}">'
+            f"<title>{escape(title)}</title>{paths}</svg>\n").encode("utf-8")

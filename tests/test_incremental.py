@@ -18,7 +18,7 @@ import segno
 from segno import encoder
 
 from generator import build as build_module
-from generator import cache, qr_fast
+from generator import cache, qr, qr_fast
 from generator.build import BuildOptions, BuildReport, build
 from generator.problems import CatalogueError
 
@@ -231,3 +231,12 @@ def test_fast_mask_choice_draws_segnos_codes(monkeypatch: pytest.MonkeyPatch) ->
     for url in urls:
         code = segno.make(url, error="m", micro=False, boost_error=True)
         assert qr_fast.version_info(url, "m") == (code.version, code.error)
+
+
+def test_fast_svg_writer_writes_segnos_bytes() -> None:
+    rng = random.Random(5)
+    urls = [f"https://example.gov.cn/gkml/items/x{n:06d}/" for n in range(30)]
+    urls += ["https://www.example.gov.cn/" + "".join(rng.choice("abcdefghij0123-&<>") for _ in range(rng.randint(1, 250)))
+             for _ in range(60)]
+    for url in urls:
+        assert qr.svg(url, f"二维码：{url}") == qr.segno_svg(url, f"二维码：{url}")
