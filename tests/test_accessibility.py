@@ -115,6 +115,32 @@ def test_keyboard_reaches_toolbar_and_enter_toggles_large_text(page, mini_server
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == body_size
 
 
+FOCUS_STATE = """() => {
+  const el = document.activeElement, style = getComputedStyle(el), box = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(box.left + Math.min(box.width / 2, 10), box.top + box.height / 2);
+  return {
+    name: (el.textContent || el.id || el.tagName).trim().slice(0, 20),
+    ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+    seen: box.bottom > 0 && box.top < innerHeight && !!hit && (el === hit || el.contains(hit) || hit.contains(el)),
+  };
+}"""
+
+
+@pytest.mark.parametrize("kind", ["home", "domain", "item", "withdrawn-item"])
+def test_every_keyboard_stop_shows_a_focus_ring_and_is_not_hidden(page, mini_server, kind):
+    # WCAG 2.4.7 (focus visible) and 2.4.11 (focus not obscured, e.g. by the table's sticky headers).
+    open_page(page, mini_server.url, kind)
+    stops = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement === document.body"):
+            break
+        state = page.evaluate(FOCUS_STATE)
+        assert state["ring"] and state["seen"], state
+        stops.append(state["name"])
+    assert "跳到正文" in stops[0] and len(stops) > 5
+
+
 def test_high_contrast_toggles_with_keyboard_and_turns_page_dark(page, mini_server):
     page.goto(mini_server.url + PAGE_TYPES["item"])
     _tab_until(page, "el.dataset.mode === 'contrast'")
