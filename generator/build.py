@@ -274,8 +274,12 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
         # Forked workers inherit the model, templates and the previous manifest already in
         # memory; only the small Output records and the cache records cross the boundary.
         _WORKER = writer
-        size = min(2000, max(50, total // (jobs * 16)))
-        chunks = [outputs[i:i + size] for i in range(0, total, size)]
+        # Site-wide outputs (catalog.json, the sitemap …) grow with the site: each goes first, in
+        # a chunk of its own, so one worker is not left with all of them at the end.
+        whole = [o for o in outputs if o.producer not in cache.DEPENDS]
+        parts = [o for o in outputs if o.producer in cache.DEPENDS]
+        size = min(2000, max(50, len(parts) // (jobs * 16)))
+        chunks = [[o] for o in whole] + [parts[i:i + size] for i in range(0, len(parts), size)]
         done = 0
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
