@@ -166,6 +166,15 @@ class SiteModel:
         self.catalogues_by_id = {c.id: c for c in self.catalogues}
         self.items_by_id = {i.id: i for c in self.catalogues for i in c.items}
 
+    def catalogue_of(self, item: Item) -> Catalogue:
+        return self.catalogues_by_id[item.catalogue_id]
+
+    def replacement_of(self, item: Item) -> Item | None:
+        """The published item a withdrawn item points readers to, if any."""
+        if item.withdrawal and item.withdrawal.replaced_by:
+            return self.items_by_id.get(item.withdrawal.replaced_by)
+        return None
+
     @property
     def domains(self) -> tuple[Catalogue, ...]:
         return tuple(c for c in self.catalogues if c.kind == "domain")

@@ -68,10 +68,7 @@ def catalogue_page(ctx: RenderContext, key: str) -> bytes:
 def item_page(ctx: RenderContext, key: str) -> bytes:
     model = ctx.model
     item = model.items_by_id[key]
-    catalogue = model.catalogues_by_id[item.catalogue_id]
-    replacement = None
-    if item.withdrawal and item.withdrawal.replaced_by:
-        replacement = model.items_by_id.get(item.withdrawal.replaced_by)
+    catalogue = model.catalogue_of(item)
     return ctx.render(
         [f"item-{catalogue.id}.html", "item.html"],
         item.path,
@@ -79,7 +76,7 @@ def item_page(ctx: RenderContext, key: str) -> bytes:
         crumbs=(HOME, (catalogue.name, catalogue.path), (item.name, None)),
         item=item,
         catalogue=catalogue,
-        replacement=replacement,
+        replacement=model.replacement_of(item),
         notes=render_markdown(item.notes, shift_headings=2) if item.notes else None,
     )
 
