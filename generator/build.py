@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from . import opendata, site_pages  # noqa: F401  (register their outputs)
 from . import feed  # noqa: F401  (registers /feed.xml)
@@ -24,7 +25,7 @@ from .content_pages import load_content
 from .load import Sources, load_sources
 from .model import SiteModel, build_model
 from .outputs import FINISHERS, PLANNERS, Output, produce
-from .problems import CatalogueError, Problems, UsageError
+from .problems import CatalogueError, Problem, Problems, UsageError
 from .publish import check_out_dir, staging
 from .render_context import RenderContext
 from .theme import Theme
@@ -59,6 +60,9 @@ class Checked:
     sources: Sources
     problems: Problems
     model: SiteModel | None = None
+    #: What the id lock check reported (warnings only, in a build that goes on): once the build
+    #: has added its ids to the lock, a new check would no longer report them.
+    lock_problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -79,7 +83,15 @@ class BuildReport:
 
 #: Checks that need the model (and may add problems), e.g. the id lock; run before writing.
 MODEL_CHECKS: list[Callable[[Checked, BuildOptions], None]] = []
-MODEL_CHECKS.append(ids_lock.check_lock)
+
+
+def _check_lock(checked: Checked, options: BuildOptions) -> None:
+    start = len(checked.problems.items)
+    ids_lock.check_lock(checked, options)
+    checked.lock_problems = checked.problems.items[start:]
+
+
+MODEL_CHECKS.append(_check_lock)
 
 
 def check(options: BuildOptions) -> Checked:
@@ -141,7 +153,7 @@ def build(options: BuildOptions) -> BuildReport:
     mark = time.perf_counter()
     outputs = plan(ctx)
     timings["plan"] = time.perf_counter() - mark
-    build_cache = cache.BuildCache(options.out, inputs) if inputs is not None else None
+    build_cache = cache.BuildCache(options.out, *inputs) if inputs is not None else None
     if build_cache:
         build_cache.load_manifest()
     with staging(options.out) as stage:
@@ -164,20 +176,25 @@ def build(options: BuildOptions) -> BuildReport:
         new_ids = ids_lock.record(options.catalog, checked.model)
     model = checked.model
     if build_cache:
-        # A lock that just grew changes what the next check reports: let that build check again.
-        build_cache.save(problems, len(outputs), len(model.catalogues), len(model.items_by_id), fast_path=not new_ids)
+        next_check = problems
+        if new_ids:
+            # The lock just grew: the next check reads it, finds every id locked and so reports
+            # none of the lock check's warnings; the fast path must report what it would.
+            build_cache.lock_updated(options.catalog)
+            next_check = Problems([p for p in problems.items if p not in checked.lock_problems])
+        build_cache.save(next_check, len(outputs), len(model.catalogues), len(model.items_by_id))
     return BuildReport(options.out, model, problems, len(outputs), time.perf_counter() - started, timings,
                        len(model.catalogues), len(model.items_by_id), produced=produced)
 
 
-def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, cache.Digest | None]:
+def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, tuple[bytes, Any] | None]:
     """The no-change fast path: (report, None) when the last build of --out still stands, else
-    (None, the inputs' fingerprint) for the cache of the full build."""
+    (None, the inputs' fingerprint and hasher) for the cache of the full build."""
     if not options.cache:
         return None, None
     previous = cache.BuildCache.open(options, Theme(options.theme).directories)
     if not previous.unchanged():
-        return None, previous.inputs
+        return None, (previous.inputs, previous.partial)
     state = previous.previous
     if options.strict and state.problems.warnings:
         raise CatalogueError(state.problems)

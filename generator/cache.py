@@ -88,11 +88,13 @@ def _files(root: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def _tree(h: Any, label: str, root: Path | None) -> None:
+def _tree(h: Any, label: str, root: Path | None, skip: Path | None = None) -> None:
     h.update(f"\0tree {label} {root}\0".encode())
     if root is None or not root.exists():
         return
     for path in _files(root):
+        if path == skip:
+            continue
         data = path.read_bytes()
         h.update(f"{path.relative_to(root).as_posix() if path != root else ''}\0{len(data)}\0".encode())
         h.update(data)
@@ -116,8 +118,12 @@ def code_digest() -> Digest:
     return h.digest()
 
 
-def input_fingerprint(options: Any, theme_dirs: Iterable[Path]) -> Digest:
-    """Everything a build reads: if this is unchanged, so is every byte of the site."""
+#: The id lock: ``gkml build`` itself adds to it, so it is hashed last and apart (see :func:`with_lock`).
+LOCK_NAME = "ids.lock"
+
+
+def input_hash(options: Any, theme_dirs: Iterable[Path]) -> Any:
+    """A hasher fed everything a build reads except the id lock."""
     h = _hasher()
     h.update(code_digest())
     settings = (options.catalog.resolve(), options.content.resolve() if options.content else None,
@@ -125,11 +131,24 @@ def input_fingerprint(options: Any, theme_dirs: Iterable[Path]) -> Digest:
     h.update(repr(settings).encode())
     # Experiment switches some modules read from the environment.
     h.update(repr(sorted((k, v) for k, v in os.environ.items() if k.startswith("GKML_"))).encode())
-    _tree(h, "catalog", options.catalog)
+    _tree(h, "catalog", options.catalog, skip=options.catalog / LOCK_NAME)
     _tree(h, "content", options.content)
     for number, directory in enumerate(theme_dirs):
         _tree(h, f"theme{number}", directory)
+    return h
+
+
+def with_lock(partial: Any, catalog: Path) -> Digest:
+    """The full fingerprint: ``partial`` (from :func:`input_hash`) and the id lock as it is now."""
+    h = partial.copy()
+    lock = catalog / LOCK_NAME
+    h.update(b"\0lock\0" + (lock.read_bytes() if lock.is_file() else b"-"))
     return h.digest()
+
+
+def input_fingerprint(options: Any, theme_dirs: Iterable[Path]) -> Digest:
+    """Everything a build reads: if this is unchanged, so is every byte of the site."""
+    return with_lock(input_hash(options, theme_dirs), options.catalog)
 
 
 @dataclass
@@ -178,10 +197,12 @@ def _save(path: Path, value: Any) -> None:
 class BuildCache:
     """The cache of one ``--out``: read at the start of a build, written after its publish."""
 
-    def __init__(self, out: Path, inputs: Digest):
+    def __init__(self, out: Path, inputs: Digest, partial: Any = None):
         self.out = out.resolve()
         self.folder = cache_dir(out)
         self.inputs = inputs
+        #: The inputs' hasher without the id lock, to fingerprint the lock this build adds to.
+        self.partial = partial
         state = _load(self.folder / "state.pickle")
         self.previous: State = state if isinstance(state, State) else State()
         #: True when the published folder is the one the cached state describes.
@@ -192,7 +213,14 @@ class BuildCache:
 
     @classmethod
     def open(cls, options: Any, theme_dirs: Iterable[Path]) -> BuildCache:
-        return cls(options.out, input_fingerprint(options, theme_dirs))
+        partial = input_hash(options, theme_dirs)
+        return cls(options.out, with_lock(partial, options.catalog), partial)
+
+    def lock_updated(self, catalog: Path) -> None:
+        """The build added ids to the lock: what it read otherwise is unchanged (an edit made
+        while it ran is not taken for built), and the lock is now the one it wrote."""
+        if self.partial is not None:
+            self.inputs = with_lock(self.partial, catalog)
 
     def unchanged(self) -> bool:
         """Nothing was edited since the last build, and that build's folder is still published."""
@@ -207,10 +235,9 @@ class BuildCache:
     def previous_search_part(self, folder: str) -> Digest | None:
         return self.previous.search_parts.get(folder) if self.out_is_ours else None
 
-    def save(self, problems: Problems, files: int, catalogues: int, items: int, *, fast_path: bool) -> None:
-        """Record the build just published; ``fast_path=False`` makes the next build check everything."""
-        state = State(self.inputs if fast_path else None, _out_id(self.out), problems if fast_path else None,
-                      files, catalogues, items, dict(self.search_parts))
+    def save(self, problems: Problems, files: int, catalogues: int, items: int) -> None:
+        """Record the build just published, with the problems a check of its inputs reports."""
+        state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts))
         _save(self.folder / "outputs.pickle", self.new_manifest)
         _save(self.folder / "state.pickle", state)
 

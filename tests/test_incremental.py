@@ -240,3 +240,21 @@ def test_fast_svg_writer_writes_segnos_bytes() -> None:
              for _ in range(60)]
     for url in urls:
         assert qr.svg(url, f"二维码：{url}") == qr.segno_svg(url, f"二维码：{url}")
+
+
+def test_no_change_after_the_lock_grew_reports_what_a_fresh_check_reports(catalog: Path, tmp_path: Path) -> None:
+    """The first build adds its ids to ids.lock; the next one, with nothing edited, takes the
+    fast path and reports exactly the problems a full check of the grown lock reports."""
+    long_id = "edu-enrolment-policy-" + "a" * 42
+    _edit(catalog / "domains/compulsory-education.yaml", "id: edu-enrolment-policy\n", f"id: {long_id}\n")
+    lock = catalog / "ids.lock"
+    lock.write_text(lock.read_text(encoding="utf-8").replace("edu-enrolment-policy\n", ""), encoding="utf-8")
+    out = tmp_path / "site"
+    first = _build(catalog, out, update_lock=True)
+    assert any(long_id in p.message for p in first.problems.warnings)   # not locked yet: shorten it now
+    assert long_id in lock.read_text(encoding="utf-8")
+    again = _build(catalog, out, update_lock=True)
+    assert again.unchanged
+    fresh = _build(catalog, tmp_path / "fresh", update_lock=True, cache=False)
+    assert [p.format() for p in again.problems.sorted()] == [p.format() for p in fresh.problems.sorted()]
+    assert not any(long_id in p.message for p in again.problems.warnings)
