@@ -155,19 +155,24 @@ def bench(args: argparse.Namespace, where: Path) -> list[Run]:
         root = Path(tmp)
         catalog = write_catalogue(root / "catalog", args.items, args.domains, args.lists, districts=args.districts)
         out = root / "site"
-        runs.append(measure("cold (pages, QR, posters, search index)",
-                            gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
-        files = sum(1 for p in out.rglob("*") if p.is_file())
-        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-        runs[-1].details["output"] = f"{files} files, {size / 2**20:.0f} MiB"
+        render = root / "render"
+        if args.search:
+            runs.append(measure("cold (pages, QR, posters, search index)",
+                                gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
+            runs[-1].details["output"] = _size(out)
         runs.append(measure("cold render only (--no-search)",
-                            gkml(catalog, root / "render", jobs=args.jobs, cache=True, search=False), ROOT))
-        runs.append(measure("no-change rebuild", gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
+                            gkml(catalog, render, jobs=args.jobs, cache=True, search=False), ROOT))
+        runs[-1].details["output"] = _size(render)
+        if args.search:
+            runs.append(measure("no-change rebuild", gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
+        runs.append(measure("no-change rebuild, render only",
+                            gkml(catalog, render, jobs=args.jobs, cache=True, search=False), ROOT))
         edit_one_item(catalog)
-        runs.append(measure("one item edited", gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
+        if args.search:
+            runs.append(measure("one item edited", gkml(catalog, out, jobs=args.jobs, cache=True, search=True), ROOT))
         # The same edit, for the folder built without the search index.
-        runs.append(measure("one item edited, render only (--no-search)",
-                            gkml(catalog, root / "render", jobs=args.jobs, cache=True, search=False), ROOT))
+        runs.append(measure("one item edited, render only",
+                            gkml(catalog, render, jobs=args.jobs, cache=True, search=False), ROOT))
         if args.hugo and shutil.which("hugo"):
             hugo_site = root / "hugo"
             pages = write_hugo_site(catalog, hugo_site)
@@ -176,6 +181,11 @@ def bench(args: argparse.Namespace, where: Path) -> list[Run]:
         elif args.hugo:
             print("hugo not found (apt-get install hugo): Hugo comparison skipped", file=sys.stderr)
     return runs
+
+
+def _size(site: Path) -> str:
+    files = [p for p in site.rglob("*") if p.is_file()]
+    return f"{len(files)} files, {sum(p.stat().st_size for p in files) / 2**20:.0f} MiB"
 
 
 def report(runs: list[Run], title: str) -> None:
@@ -209,6 +219,8 @@ def main() -> None:
     parser.add_argument("--where", action="append", type=Path,
                         help="folder to build in (repeatable); default: the temp folder, then /dev/shm")
     parser.add_argument("--no-hugo", dest="hugo", action="store_false")
+    parser.add_argument("--no-search", dest="search", action="store_false",
+                        help="skip the builds with the search index (Pagefind); measure rendering only")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     places = args.where or [Path(tempfile.gettempdir())] + ([Path("/dev/shm")] if Path("/dev/shm").is_dir() else [])
