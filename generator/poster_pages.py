@@ -68,10 +68,8 @@ def plan_posters(ctx: RenderContext) -> Iterable[Output]:
 def poster(ctx: RenderContext, key: str) -> bytes:
     model = ctx.model
     item = model.items_by_id[key]
-    catalogue = model.catalogues_by_id[item.catalogue_id]
-    replacement = None
-    if item.withdrawal and item.withdrawal.replaced_by:
-        replacement = model.items_by_id.get(item.withdrawal.replaced_by)
+    catalogue = model.catalogue_of(item)
+    replacement = model.replacement_of(item)
     return ctx.render(
         [f"poster-{catalogue.id}.html", "poster.html"],
         poster_path(item),
