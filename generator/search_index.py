@@ -118,6 +118,9 @@ def _segment_one(text: str) -> tuple[frozenset[str], frozenset[str]]:
     pieces: set[str] = set()
     if len(text) <= _WHOLE_VALUE_MAX and not re.search(r"\s", text):
         words.add(text.lower())
+        # The browser may cut a query across jieba's word boundaries (参保|证明 → 参/保证/明):
+        # a tail of the whole value starts with any such piece.
+        pieces.update(_pieces(text.lower()))
     for word in _tokenizer().cut_for_search(text):
         word = word.strip().lower()
         # Single characters (区, 的, 第) match almost every item; they only add noise.
@@ -150,29 +153,27 @@ def subjects(item: Item) -> list[str]:
     return split_subjects(item.subject)
 
 
-
-
-def item_terms(model: SiteModel, item: Item) -> list[tuple[int, str]]:
-    """(weight, line) for the hidden lines of one item page: words at their field's weight, the
-    pieces of those words at half of it (a piece of a word is weaker evidence than the word)."""
+def item_terms(model: SiteModel, item: Item) -> list[tuple[str, int, str]]:
+    """(field, weight, line) for the hidden lines of one item page: the words of each field at
+    its weight, then their pieces at half of it (a piece of a word is weaker evidence)."""
     catalogue = model.catalogues_by_id[item.catalogue_id]
     body = [catalogue.name, item.group or "", *item.content, item.audience_group or "", item.notes or ""]
     for basis in item.basis:
         body += [basis.title, basis.number or ""]
     fields = [
-        (WEIGHT_NAME, [item.name]),
-        (WEIGHT_KEYWORDS, list(item.keywords)),
-        (WEIGHT_CATEGORY, [item.category]),
-        (WEIGHT_SUBJECT, [item.subject, *subjects(item)]),
-        (WEIGHT_BODY, body),
+        ("name", WEIGHT_NAME, [item.name]),
+        ("keywords", WEIGHT_KEYWORDS, list(item.keywords)),
+        ("category", WEIGHT_CATEGORY, [item.category]),
+        ("subject", WEIGHT_SUBJECT, [item.subject, *subjects(item)]),
+        ("body", WEIGHT_BODY, body),
     ]
-    lines: list[tuple[int, str]] = []
-    for weight, texts in fields:
+    lines: list[tuple[str, int, str]] = []
+    for field, weight, texts in fields:
         words, pieces = segment(texts)
         if words:
-            lines.append((weight, " ".join(words)))
+            lines.append((field, weight, " ".join(words)))
         if pieces:
-            lines.append((max(1, weight // 2), " ".join(pieces)))
+            lines.append((field + "-pieces", max(1, weight // 2), " ".join(pieces)))
     return lines
 
 

@@ -9,14 +9,22 @@ const TYPING_PAUSE_MS = 300;
 
 // Ranking tuned on tests/search_queries.yaml. Pages differ in length mostly by how many legal
 // bases they cite, which says nothing about relevance (pageLength 0). Exact words beat longer
-// words that merely start with a query piece (termSimilarity). Pagefind's extra boost for
-// matches in metadata misjudges Chinese text, and the hidden term lines already weight the
-// name and 一级事项 (metaWeights 0).
+// words that merely start with a query piece (termSimilarity). The hidden term lines already
+// weight the name and 一级事项, so metadata adds nothing (metaWeights 0; see item_search.html).
 export const RANKING = {
   pageLength: 0,
   termSimilarity: 5,
-  metaWeights: { title: 0, catalogue: 0, category: 0, subject: 0 },
+  metaWeights: { title: 0, show: 0 },
 };
+
+/** What a result shows: the item's name, catalogue, 一级事项 and 公开主体. */
+function display(data) {
+  try {
+    return JSON.parse(data.meta.show);
+  } catch (error) {
+    return { name: data.meta.title || data.url };
+  }
+}
 
 let loading = null;
 
@@ -151,11 +159,12 @@ function start(form) {
     heading.className = "search-result-title";
     const link = document.createElement("a");
     link.href = data.url;
-    link.textContent = data.meta.title || data.url;
+    const facts = display(data);
+    link.textContent = facts.name || data.url;
     heading.append(link);
-    const facts = document.createElement("dl");
-    facts.className = "search-result-facts";
-    for (const [label, value] of [["目录", data.meta.catalogue], ["一级事项", data.meta.category], ["公开主体", data.meta.subject]]) {
+    const factList = document.createElement("dl");
+    factList.className = "search-result-facts";
+    for (const [label, value] of [["目录", facts.catalogue], ["一级事项", facts.category], ["公开主体", facts.subject]]) {
       if (!value) continue;
       const pair = document.createElement("div");
       const term = document.createElement("dt");
@@ -163,9 +172,9 @@ function start(form) {
       const detail = document.createElement("dd");
       detail.textContent = value;
       pair.append(term, detail);
-      facts.append(pair);
+      factList.append(pair);
     }
-    item.append(heading, facts);
+    item.append(heading, factList);
     return item;
   }
 
