@@ -26,11 +26,21 @@ from segno import consts, encoder
 #: segno's own implementation, used for Micro QR codes, a fixed mask, and the tests.
 ORIGINAL = encoder.find_and_apply_best_mask
 
-#: Runs of five or more equal modules (N1). Modules are 0 or 1 here; segno's "unset" value 2
-#: never reaches mask evaluation, but is matched too so that a change there cannot go unseen.
-_RUN = re.compile(rb"\x00{5,}|\x01{5,}|\x02{5,}")
+#: Runs of five or more equal modules (N1). Modules are 0 or 1 here (anything else is left
+#: to segno's own function, see find_and_apply_best_mask).
+_RUN = re.compile(rb"\x00{5,}|\x01{5,}")
 #: Dark-light-dark-dark-dark-light-dark (N3).
 _FINDER_LIKE = bytes((1, 0, 1, 1, 1, 0, 1))
+
+
+@functools.cache
+def _mask_columns(width: int) -> tuple[tuple[int, ...], ...]:
+    """:func:`_mask_rows` for the columns: masks are applied to the transposed symbol as well."""
+    columns = []
+    for rows in _mask_rows(width):
+        as_bytes = [row.to_bytes(width, "big") for row in rows]
+        columns.append(tuple(int.from_bytes(bytes(column), "big") for column in zip(*as_bytes)))
+    return tuple(columns)
 
 
 @functools.cache
@@ -66,9 +76,8 @@ def _finder_like(seq: bytes, size: int) -> int:
     return count
 
 
-def _score(rows: list[bytes], numbers: list[int], size: int) -> int:
+def _score(rows: list[bytes], numbers: list[int], columns: list[bytes], size: int) -> int:
     """N1 + N2 + N3 + N4 of a masked matrix, as ``encoder.evaluate_mask`` computes them."""
-    columns = [bytes(column) for column in zip(*rows)]
     # N1: a run of n ≥ 5 scores n − 2; the separator keeps runs inside their row or column.
     runs = _RUN.findall(b"\xff".join(rows + columns))
     n1 = sum(map(len, runs)) - 2 * len(runs)
@@ -85,8 +94,7 @@ def _score(rows: list[bytes], numbers: list[int], size: int) -> int:
     for seq in columns:
         if _FINDER_LIKE in seq:
             n3 += _finder_like(seq, size)
-    joined = b"".join(rows)
-    dark = joined.count(1) + 2 * joined.count(2)
+    dark = sum(number.bit_count() for number in numbers)   # one bit per dark module (value 1)
     percent = float(dark) / (size ** 2)
     n4 = 10 * int(abs(percent * 100 - 50) / 5)
     return n1 + n2 + n3 + n4
@@ -94,16 +102,19 @@ def _score(rows: list[bytes], numbers: list[int], size: int) -> int:
 
 def find_and_apply_best_mask(matrix: Any, width: int, height: int, proposed_mask: int | None = None) -> Any:
     """Drop-in for ``segno.encoder.find_and_apply_best_mask``: same mask, same matrix."""
-    if proposed_mask is not None or width != height or width < 21:
+    if proposed_mask is not None or width != height or width < 21 \
+            or b"".join(matrix).translate(None, b"\x00\x01"):
         return ORIGINAL(matrix, width, height, proposed_mask)
     plain = [int.from_bytes(row, "big") for row in matrix]
+    plain_columns = [int.from_bytes(bytes(column), "big") for column in zip(*matrix)]
     best_score = None
     best_pattern = 0
     best_numbers: list[int] = []
-    for pattern, mask in enumerate(_mask_rows(width)):
+    for pattern, (mask, mask_columns) in enumerate(zip(_mask_rows(width), _mask_columns(width))):
         numbers = [row ^ bits for row, bits in zip(plain, mask)]
         rows = [number.to_bytes(width, "big") for number in numbers]
-        score = _score(rows, numbers, width)
+        columns = [(column ^ bits).to_bytes(width, "big") for column, bits in zip(plain_columns, mask_columns)]
+        score = _score(rows, numbers, columns, width)
         if best_score is None or score < best_score:   # the first of equal scores wins, as in segno
             best_score, best_pattern, best_numbers = score, pattern, numbers
     return best_pattern, tuple(bytearray(n.to_bytes(width, "big")) for n in best_numbers)
