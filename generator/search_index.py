@@ -14,7 +14,7 @@ half the weight of the word (see :func:`_pieces`).
 The index is written by Pagefind (extended build) as a finisher, after every page exists.
 Pagefind has been reported to run out of memory above ~30,000 pages, so a large site is split
 into parts of at most :data:`SPLIT_THRESHOLD` items, one Pagefind run each, whole catalogues kept
-together where they fit; the search page merges the parts in the browser (``mergeIndex``).
+together where they fit; the search page queries every part and merges the results (search.js).
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ if TYPE_CHECKING:
 
 #: The folder (under the site root) that holds the index; the search page loads it from here.
 PAGEFIND_DIR = "pagefind"
-#: Most items one Pagefind run indexes; above it the index is split (Pagefind extended has been
-#: reported to run out of memory above ~30,000 pages, so this leaves a margin).
-SPLIT_THRESHOLD = 20_000
+#: Most items one Pagefind run indexes; above it the index is split. Pagefind extended has been
+#: reported to run out of memory above ~30,000 pages; with the term lines an item page carries,
+#: one run over 10,000 items peaks at about 1.5 GB (tests/perf/search_cost.py), which a small
+#: server or CI runner can still give it.
+SPLIT_THRESHOLD = 10_000
 #: The Pagefind executable; ``None`` means the one shipped by the pagefind-bin-extended package.
 PAGEFIND: Path | None = None
 

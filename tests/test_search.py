@@ -180,7 +180,15 @@ def test_typing_dibao_finds_it_and_the_subject_filter_narrows(page: object, mini
     assert first.locator("a").get_attribute("href") == "/gkml/items/sa-dibao-guide/"
     assert parse_qs(urlsplit(page.url).query) == {"q": ["低保"]}  # type: ignore[attr-defined]
 
-    page.focus("#filter-subject")  # type: ignore[attr-defined]
+    # The filters are folded under a <summary>: Tab to it, open it with Enter.
+    assert not page.is_visible("#filter-subject")  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]   # the 搜索 button
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]   # the summary
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]   # 目录
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]   # 公开主体
+    assert page.evaluate("document.activeElement.id") == "filter-subject"  # type: ignore[attr-defined]
     page.select_option("#filter-subject", "区民政局")  # type: ignore[attr-defined]
     assert "找到 1 个事项（筛选：公开主体“区民政局”）" in wait_for_status(page, "区民政局")
     assert result_titles(page) == ["办事指南"]
@@ -241,6 +249,7 @@ def test_query_in_the_url_restores_the_search(page: object, mini_server: Served)
     assert page.input_value("#search-q") == "招生"  # type: ignore[attr-defined]
     assert page.input_value("#filter-catalogue") == "compulsory-education"  # type: ignore[attr-defined]
     assert page.input_value("#filter-level") == "乡级"  # type: ignore[attr-defined]
+    assert page.is_visible("#filter-level"), "a link with filters shows them"  # type: ignore[attr-defined]
     assert result_titles(page) == ["招生范围"]
     # A link from another page's search form (GET search/?q=…) lands on the same search.
     page.goto(mini_server.url)  # type: ignore[attr-defined]
@@ -274,6 +283,7 @@ def test_results_fit_320px_in_every_mode(page: object, mini_server: Served, mode
     if mode:
         page.evaluate("m => document.documentElement.classList.add(...m.split(' '))", mode)  # type: ignore[attr-defined]
     wait_for_status(page, "找到")
+    page.click("#search-filters-box summary")  # type: ignore[attr-defined]
     assert page.evaluate("document.documentElement.scrollWidth") <= 320  # type: ignore[attr-defined]
     select_box = page.locator("#filter-subject").bounding_box()  # type: ignore[attr-defined]
     assert select_box["x"] >= 0 and select_box["x"] + select_box["width"] <= 320
@@ -319,6 +329,31 @@ def test_split_index_is_merged_in_the_browser(page: object, split_server: Served
     page.press("#search-q", "Enter")  # type: ignore[attr-defined]
     assert "找到 2 个事项" in wait_for_status(page, "找到")
     assert page.outside_requests == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+def test_split_index_answers_as_one_index_would(tmp_path: Path, browser: object,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """600 synthetic items in three parts give the same result sets as one index. (Parts opened
+    with Pagefind's createInstance share one WebAssembly memory and crash at this size.)"""
+    from .perf.synthetic import write_catalogue
+
+    catalog = write_catalogue(tmp_path / "catalog", 600, domains=6)
+    whole = build_site(catalog, tmp_path / "whole")
+    monkeypatch.setattr(search_index, "SPLIT_THRESHOLD", 200)
+    split = build_site(catalog, tmp_path / "split")
+    assert (split / "pagefind" / "part-3" / "pagefind.js").is_file()
+    queries = [("区民政局 办理流程", {}), ("结果公示", {}), ("街道办事处 资金发放", {}), ("社会救助暂行办法", {}),
+               ("资金", {"subject": "区教育局"}), (None, {"subject": "区卫生健康委"})]
+    answers = []
+    for root in (whole, split):
+        for served in serve(root):
+            context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+            tab = context.new_page()
+            open_search(tab, served)
+            answers.append([sorted(find(tab, q, f, limit=1000)) for q, f in queries])
+            context.close()
+    assert all(answers[0]) and answers[0] == answers[1]
 
 
 # --- determinism -------------------------------------------------------------------------------

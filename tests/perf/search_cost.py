@@ -57,18 +57,14 @@ def first_query_bytes(site: Path, query: str) -> dict[str, int]:
             page = browser.new_page()
             page.goto(served.url + "search/")
             page.wait_for_selector("#search-form:not([hidden])")
-            sizes: list[tuple[str, int]] = []
-
-            def record(response: object) -> None:
-                url = response.url  # type: ignore[attr-defined]
-                if "/pagefind/" in url:
-                    sizes.append((url, len(response.body())))  # type: ignore[attr-defined]
-
-            page.on("response", record)
+            responses: list[object] = []
+            page.on("response", lambda response: responses.append(response))
             page.fill("#search-q", query)
             page.press("#search-q", "Enter")
-            page.wait_for_function("document.getElementById('search-status').textContent.includes('找到')")
+            page.wait_for_function("document.getElementById('search-status').textContent.includes('找到')",
+                                   timeout=120_000)
             page.wait_for_load_state("networkidle")
+            sizes = [(r.url, len(r.body())) for r in responses if "/pagefind/" in r.url]  # type: ignore[attr-defined]
             browser.close()
         for url, size in sizes:
             name = url.rsplit("/", 1)[-1].split("?")[0]

@@ -42,20 +42,23 @@ export function loadPagefind() {
 }
 
 async function openIndex(bundle, siteRoot, parts) {
-  const pagefind = await import(new URL("pagefind.js", bundle).href);
   // Result URLs are site paths ("/items/x/"); the site may live under a prefix.
   const options = { baseUrl: siteRoot, ranking: RANKING };
-  if (!parts.length) {
+  // A large site's index is written in parts (generator/search_index.py). Each part is opened
+  // through its own copy of pagefind.js, so each has its own WebAssembly memory: instances
+  // made with createInstance share one and corrupt each other's. Not mergeIndex either:
+  // Pagefind skips a query word an index lacks entirely, so a merged part without the word
+  // would answer with pages matching only the other words.
+  const folders = [bundle, ...parts.map((part) => new URL(part, bundle))];
+  const instances = await Promise.all(folders.map(async (folder) => {
+    const pagefind = await import(new URL("pagefind.js", folder).href);
     await pagefind.options(options);
     await pagefind.init();
-    return { search: (query, filters) => pagefind.search(query || null, { filters }) };
+    return pagefind;
+  }));
+  if (instances.length === 1) {
+    return { search: (query, filters) => instances[0].search(query || null, { filters }) };
   }
-  // A large site's index is written in parts (generator/search_index.py), one Pagefind
-  // instance each. Not mergeIndex: Pagefind skips a query word an index lacks entirely, so a
-  // merged part without the word would answer with pages matching only the other words.
-  const folders = [bundle, ...parts.map((part) => new URL(part, bundle))];
-  const instances = folders.map((folder) => pagefind.createInstance({ ...options, basePath: folder.pathname }));
-  await Promise.all(instances.map((instance) => instance.options(options)));
   return { search: (query, filters) => searchParts(instances, query, filters) };
 }
 
@@ -138,6 +141,9 @@ function start(form) {
       const known = Array.from(select.options).some((o) => o.value === wanted);
       select.value = known ? wanted : "";
     }
+    // A shared link with filters shows them, so the reader sees why results are narrowed.
+    const box = document.getElementById("search-filters-box");
+    if (box && selects.some((s) => s.value)) box.open = true;
   }
 
   function summary(query, count) {
