@@ -50,17 +50,23 @@ class Run:
 
 
 def measure(name: str, command: list[str], cwd: Path | None = None) -> Run:
-    """Run ``command`` through a fresh Python parent, so the peak RSS read is this run's alone."""
+    """Run ``command`` through a fresh Python parent, so the peak RSS read is this run's alone.
+
+    Each run's line is printed as soon as it is measured: a long run that fails later keeps them.
+    """
     wrapper = [sys.executable, "-c", _WRAPPER, *command]
     done = subprocess.run(wrapper, capture_output=True, text=True, cwd=cwd, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+        print(f"{name} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}", flush=True)
+        return Run(f"{name} (failed)", float("nan"), float("nan"), float("nan"))
     figures = json.loads(done.stderr.strip().splitlines()[-1])
     details: dict[str, object] = {}
     for line in done.stdout.splitlines():
         if line.startswith("{"):
             details = json.loads(line)
-    return Run(name, figures["wall"], figures["cpu"], figures["maxrss"] / 1024, details)
+    run = Run(name, figures["wall"], figures["cpu"], figures["maxrss"] / 1024, details)
+    print(f"  measured: {_line(run)}", flush=True)
+    return run
 
 
 _WRAPPER = """
@@ -188,21 +194,25 @@ def _size(site: Path) -> str:
     return f"{len(files)} files, {sum(p.stat().st_size for p in files) / 2**20:.0f} MiB"
 
 
+def _line(run: Run) -> str:
+    details = run.details
+    note = []
+    if "timings" in details:
+        timings = details["timings"]
+        assert isinstance(timings, dict)
+        note.append(" ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    if details.get("produced") is not None and details.get("files"):
+        note.append(f"produced {details['produced']}/{details['files']}")
+    if "output" in details:
+        note.append(str(details["output"]))
+    return f"{run.name:44} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mib:9.0f}  {'; '.join(note)}"
+
+
 def report(runs: list[Run], title: str) -> None:
     print(f"\n{title}")
     print(f"{'run':44} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  details")
     for run in runs:
-        details = run.details
-        note = []
-        if "timings" in details:
-            timings = details["timings"]
-            assert isinstance(timings, dict)
-            note.append(" ".join(f"{k} {v:.1f}" for k, v in timings.items()))
-        if details.get("produced") is not None and details.get("files"):
-            note.append(f"produced {details['produced']}/{details['files']}")
-        if "output" in details:
-            note.append(str(details["output"]))
-        print(f"{run.name:44} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mib:9.0f}  {'; '.join(note)}")
+        print(_line(run))
     render = next((r for r in runs if r.name.startswith("cold render")), None)
     hugo = next((r for r in runs if r.name.startswith("Hugo")), None)
     if render and hugo:
