@@ -33,6 +33,8 @@ from .validate import validate_sources
 
 #: Below this many outputs, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
+#: From this many outputs on, the replaced site is deleted in the background after publishing.
+BACKGROUND_CLEANUP = 20_000
 
 
 @dataclass
@@ -156,7 +158,7 @@ def build(options: BuildOptions) -> BuildReport:
     build_cache = cache.BuildCache(options.out, *inputs) if inputs is not None else None
     if build_cache:
         build_cache.load_manifest()
-    with staging(options.out) as stage:
+    with staging(options.out, background_cleanup=len(outputs) >= BACKGROUND_CLEANUP) as stage:
         mark = time.perf_counter()
         produced = _write_all(ctx, outputs, stage, options, build_cache)
         timings["render"] = time.perf_counter() - mark

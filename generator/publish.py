@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +29,18 @@ def check_out_dir(out: Path, protected: list[Path]) -> None:
 
 
 @contextmanager
-def staging(out: Path) -> Iterator[Path]:
-    """Yield an empty folder to build into; publish it as ``out`` if the block succeeds."""
+def staging(out: Path, background_cleanup: bool = False) -> Iterator[Path]:
+    """Yield an empty folder to build into; publish it as ``out`` if the block succeeds.
+
+    ``background_cleanup``: the replaced site is deleted by a detached process after the swap.
+    A city's site is 300,000 files; unlinking them can take minutes on a slow disk, and the
+    new site is already published by then, so the build need not wait for it.
+    """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    # Replaced sites whose removal was interrupted (a killed cleanup) go now.
+    for stale in out.parent.glob(f".{out.name}.old-*"):
+        _remove(stale, background_cleanup)
     stage = out.parent / f".{out.name}.building-{os.getpid()}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir()
@@ -39,12 +49,25 @@ def staging(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    swap_in(stage, out)
+    swap_in(stage, out, background_cleanup)
 
 
-def swap_in(stage: Path, out: Path) -> None:
+def swap_in(stage: Path, out: Path, background_cleanup: bool = False) -> None:
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         os.rename(out, old)
     os.rename(stage, out)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove(old, background_cleanup)
+
+
+def _remove(folder: Path, background: bool) -> None:
+    if not folder.exists():
+        return
+    if not background or os.name != "posix":
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    # A shell in its own session starts the removal in the background and returns at once:
+    # the removal outlives this process and a Ctrl-C in the terminal, and nothing is left to reap.
+    remove = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+    subprocess.run(["sh", "-c", '"$0" -c "$1" "$2" </dev/null >/dev/null 2>&1 &', sys.executable, remove, str(folder)],
+                   start_new_session=True, check=False)

@@ -258,3 +258,21 @@ def test_no_change_after_the_lock_grew_reports_what_a_fresh_check_reports(catalo
     fresh = _build(catalog, tmp_path / "fresh", update_lock=True, cache=False)
     assert [p.format() for p in again.problems.sorted()] == [p.format() for p in fresh.problems.sorted()]
     assert not any(long_id in p.message for p in again.problems.warnings)
+
+
+def test_large_site_old_folder_removed_in_background(catalog: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A city's replaced site is deleted after the swap by a detached process; the build
+    publishes at once, and the old folder is gone soon after."""
+    import time
+    monkeypatch.setattr(build_module, "BACKGROUND_CLEANUP", 1)
+    out = tmp_path / "site"
+    _build(catalog, out)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, out)
+    assert _tree(out) == _cold(catalog, tmp_path)
+    for _ in range(100):
+        if not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]:
+            break
+        time.sleep(0.1)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
