@@ -139,7 +139,13 @@ def build(options: BuildOptions) -> BuildReport:
     report, inputs = _unchanged(options, started)
     if report is not None:
         return report
-    checked = check(options)
+    # With the cache on, files parsed by an earlier build are not parsed again.
+    cache.PARSED = cache.cache_dir(options.out) / "parsed" if inputs is not None else None
+    cache._PARSED_USED.clear()
+    try:
+        checked = check(options)
+    finally:
+        cache.PARSED = None
     timings["load+validate"] = time.perf_counter() - started
     problems = checked.problems
     if problems.errors or (options.strict and problems.warnings) or checked.model is None:

@@ -30,6 +30,7 @@ for byte, after editing an item, a template and ``site.yaml``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -110,6 +111,7 @@ def _versions() -> str:
     return f"python={platform.python_version()} " + " ".join(found)
 
 
+@functools.cache   # one answer per process: gkml's code does not change under a running build
 def code_digest() -> Digest:
     """gkml's code and the versions of the libraries that shape output."""
     h = _hasher()
@@ -240,6 +242,7 @@ class BuildCache:
         state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts))
         _save(self.folder / "outputs.pickle", self.new_manifest)
         _save(self.folder / "state.pickle", state)
+        prune_parsed(self.folder / "parsed")
 
     @staticmethod
     def forget(out: Path) -> None:
@@ -393,3 +396,41 @@ def _files_with_hidden(root: Path, skip_parts: bool) -> Iterator[Path]:
         dirs.sort()
         for name in sorted(names):
             yield Path(folder) / name
+
+
+# --- parsed catalogue files -------------------------------------------------------------------
+
+#: Where the running build keeps parsed files (``.gkml-cache/<out>/parsed/``); None: no cache.
+PARSED: Path | None = None
+#: The parsed files this build used: the others are removed when it is saved.
+_PARSED_USED: set[str] = set()
+
+
+def parse_file(path: Path, parse: Callable[[Path, bytes], Any]) -> Any:
+    """``parse(path, bytes)``, or the document parsed from the same bytes by an earlier build.
+
+    Parsing keeps a position for every value and is most of a city's load time; a pickled
+    document loads about three times sooner. Keyed by the path as given (messages name it),
+    the file's bytes and gkml's code; a file that fails to parse is never cached.
+    """
+    raw = path.read_bytes()
+    if PARSED is None:
+        return parse(path, raw)
+    key = digest(code_digest() + str(path).encode() + b"\0" + raw).hex()
+    _PARSED_USED.add(key)
+    stored = PARSED / f"{key}.pickle"
+    document = _load(stored)
+    if document is not None and getattr(document, "path", None) == path:
+        return document
+    document = parse(path, raw)
+    _save(stored, document)
+    return document
+
+
+def prune_parsed(folder: Path) -> None:
+    """Forget parsed files no longer in the catalogue (an edited file leaves its old version)."""
+    if not folder.is_dir():
+        return
+    for stored in folder.glob("*.pickle"):
+        if stored.stem not in _PARSED_USED:
+            stored.unlink(missing_ok=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import cache
 from .problems import Position, Problems
-from .yaml_source import Document, YamlSourceError, load
+from .yaml_source import Document, YamlSourceError, parse
 
 CATALOGUE_FOLDERS = {"domains": "domain", "community": "community"}
 
@@ -59,7 +60,8 @@ def load_sources(root: Path, problems: Problems) -> Sources:
 
 def _parse(path: Path, problems: Problems) -> Document | None:
     try:
-        return load(path)
+        # A build with its cache on reuses the documents of files that did not change.
+        return cache.parse_file(path, parse)
     except YamlSourceError as exc:
         problems.error(path, exc.position, exc.message)
     except OSError as exc:

@@ -276,3 +276,22 @@ def test_large_site_old_folder_removed_in_background(catalog: Path, tmp_path: Pa
             break
         time.sleep(0.1)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
+
+
+def test_parsed_files_are_reused_and_pruned(catalog: Path, tmp_path: Path) -> None:
+    """Unchanged catalogue files are not parsed again; an edited file's old parse is dropped."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    parsed = tmp_path / cache.CACHE_FOLDER / "site" / "parsed"
+    first = {p.name for p in parsed.iterdir()}
+    assert len(first) == 4          # site.yaml and the three catalogue files
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, out)
+    second = {p.name for p in parsed.iterdir()}
+    assert len(second) == 4 and len(first & second) == 3
+    assert _tree(out) == _cold(catalog, tmp_path)
+    # A file with an error is reported the same way with the cache on, and not cached.
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策（新）", "name: [招生")
+    with pytest.raises(CatalogueError) as failed:
+        _build(catalog, out)
+    assert "compulsory-education.yaml" in failed.value.problems.sorted()[0].format()
