@@ -155,21 +155,22 @@ class Builder:
             report = build(options)
         except CatalogueError as exc:
             lines = [p.format() for p in exc.problems.sorted()]
+            # State first, then the terminal: whoever reads the message must find the overlay ready.
+            self.state.failed(lines)
             for line in lines:
                 self.say(line)
             self.say(f"目录数据有错误（{summary(exc.problems)}）：网页仍显示上一次成功生成的版本，改正后自动更新。")
-            self.state.failed(lines)
             return False
         except UsageError as exc:
-            self.say(f"错误：{exc}")
             self.state.failed([str(exc)])
+            self.say(f"错误：{exc}")
             return False
         except Exception as exc:  # a broken template while editing a theme, say
             where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "filename", None) and getattr(exc, "lineno", None) \
                 else ""
             line = f"{where}error: 生成网站时出错：{type(exc).__name__}: {exc}"
-            self.say(line)
             self.state.failed([line])
+            self.say(line)
             return False
         old = self.state.succeeded(out)
         for line in (p.format() for p in report.problems.sorted()):
