@@ -161,15 +161,37 @@ def new() -> None:
     """
 
 
+#: Examples in the help of `new domain` and `new community`, which otherwise take the same options.
+_CATALOGUE_EXAMPLES = {
+    "domain": ("领域标识，如 compulsory-education（26 个试点领域之一，或自定义）。", "领域名称，如“义务教育”。",
+               "编制依据，如“义务教育领域基层政务公开标准指引”。", "第一个事项的名称（二级事项）。"),
+    "community": ("目录标识，如 yanji-neighbourhood（小写字母、数字和连字符）。", "目录名称，如“延吉居民区居务公开目录”。",
+                  "编制依据，如“上海市居务公开工作要求”。", "第一个事项的名称。"),
+}
+
+
+def _catalogue_options(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    ident_help, name_help, source_help, item_name_help = _CATALOGUE_EXAMPLES[kind]
+    options = [
+        click.option("--id", "ident", help=ident_help),
+        click.option("--name", help=name_help),
+        click.option("--source", help=source_help),
+        click.option("--updated", type=click.DateTime(["%Y-%m-%d"]), help="修订时间（YYYY-MM-DD），默认今天。"),
+        click.option("--item-id", help="第一个事项的标识。"),
+        click.option("--item-name", help=item_name_help),
+        click.option("--enable", is_flag=True, help="同时在 site.yaml 中启用（发布）这个目录。"),
+    ]
+
+    def apply(function: Callable[..., None]) -> Callable[..., None]:
+        function = _item_options(function)
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return apply
+
+
 @new.command("domain", context_settings=CONTEXT)
-@click.option("--id", "ident", help="领域标识，如 compulsory-education（26 个试点领域之一，或自定义）。")
-@click.option("--name", help="领域名称，如“义务教育”。")
-@click.option("--source", help="编制依据，如“义务教育领域基层政务公开标准指引”。")
-@click.option("--updated", type=click.DateTime(["%Y-%m-%d"]), help="修订时间（YYYY-MM-DD），默认今天。")
-@click.option("--item-id", help="第一个事项的标识。")
-@click.option("--item-name", help="第一个事项的名称（二级事项）。")
-@click.option("--enable", is_flag=True, help="同时在 site.yaml 中启用（发布）这个目录。")
-@_item_options
+@_catalogue_options("domain")
 def new_domain(**values: object) -> None:
     """新建 catalog/domains/<标识>.yaml，含第一个事项。"""
     from .commands import new as command
@@ -177,14 +199,7 @@ def new_domain(**values: object) -> None:
 
 
 @new.command("community", context_settings=CONTEXT)
-@click.option("--id", "ident", help="目录标识，如 yanji-neighbourhood（小写字母、数字和连字符）。")
-@click.option("--name", help="目录名称，如“延吉居民区居务公开目录”。")
-@click.option("--source", help="编制依据，如“上海市居务公开工作要求”。")
-@click.option("--updated", type=click.DateTime(["%Y-%m-%d"]), help="修订时间（YYYY-MM-DD），默认今天。")
-@click.option("--item-id", help="第一个事项的标识。")
-@click.option("--item-name", help="第一个事项的名称。")
-@click.option("--enable", is_flag=True, help="同时在 site.yaml 中启用（发布）这个目录。")
-@_item_options
+@_catalogue_options("community")
 def new_community(**values: object) -> None:
     """新建 catalog/community/<标识>.yaml，含第一个事项。"""
     from .commands import new as command

@@ -375,21 +375,26 @@ def _carry(grid: Grid, header: Header, row: int, key: str) -> str:
     return ""
 
 
+def _tick_pair(first: tuple[str, int], second: tuple[str, int], labels: tuple[str, str], field: str,
+               row: int, warn: Any) -> str | None:
+    """The published tables' two tick columns (全社会/特定群体, 主动/依申请): which one is ticked."""
+    if cells.is_ticked(first[0]):
+        if cells.is_ticked(second[0]):
+            warn(row, second[1], f"{field}同时勾选了“{labels[0]}”和“{labels[1]}”，已按“{labels[0]}”导入")
+        return labels[0]
+    return labels[1] if cells.is_ticked(second[0]) else None
+
+
 def _audience_mode_levels(grid: Grid, header: Header, row: int, item: dict[str, Any], kind: str, warn: Any) -> None:
     def cell(key: str) -> tuple[str, int]:
         return _cell(grid, header, row, key)
 
-    everyone, col_all = cell("audience_all")
-    specific, col_specific = cell("audience_specific")
-    text, col_text = cell("audience_text")
-    if cells.is_ticked(everyone):
-        item["audience"] = "全社会"
-        if cells.is_ticked(specific):
-            warn(row, col_specific, "公开对象同时勾选了“全社会”和“特定群体”，已按“全社会”导入")
-    elif cells.is_ticked(specific):
-        item["audience"] = "特定群体"
-        if not cells.is_tick_mark(specific):
-            item["audience_group"] = specific
+    everyone, specific, (text, col_text) = cell("audience_all"), cell("audience_specific"), cell("audience_text")
+    audience = _tick_pair(everyone, specific, ("全社会", "特定群体"), "公开对象", row, warn)
+    if audience:
+        item["audience"] = audience
+        if audience == "特定群体" and not cells.is_tick_mark(specific[0]):
+            item["audience_group"] = specific[0]
     elif text:
         if text.startswith("全社会"):
             item["audience"] = "全社会"
@@ -398,23 +403,18 @@ def _audience_mode_levels(grid: Grid, header: Header, row: int, item: dict[str, 
             group = re.sub(r"^特定(群体|群众|对象)[（(：:]?|[)）]$", "", text).strip()
             if group:
                 item["audience_group"] = group
-    elif kind == "domain" and (col_all or col_specific or col_text):
-        warn(row, col_all or col_text, "没有勾选公开对象")
-    active, col_active = cell("mode_active")
-    request, col_request = cell("mode_request")
-    text, col_text = cell("mode_text")
-    if cells.is_ticked(active):
-        item["mode"] = "主动"
-        if cells.is_ticked(request):
-            warn(row, col_request, "公开方式同时勾选了“主动”和“依申请”，已按“主动”导入")
-    elif cells.is_ticked(request):
-        item["mode"] = "依申请"
+    elif kind == "domain" and (everyone[1] or specific[1] or col_text):
+        warn(row, everyone[1] or col_text, "没有勾选公开对象")
+    active, request, (text, col_text) = cell("mode_active"), cell("mode_request"), cell("mode_text")
+    mode = _tick_pair(active, request, ("主动", "依申请"), "公开方式", row, warn)
+    if mode:
+        item["mode"] = mode
     elif text:
         item["mode"] = "依申请" if "依申请" in text else "主动"
         if "主动" not in text and "依申请" not in text:
             warn(row, col_text, f"公开方式“{text}”无法识别，已按“主动”导入")
-    elif kind == "domain" and (col_active or col_request or col_text):
-        warn(row, col_active or col_text, "没有勾选公开方式")
+    elif kind == "domain" and (active[1] or request[1] or col_text):
+        warn(row, active[1] or col_text, "没有勾选公开方式")
     levels = [label for col, label in sorted(header.levels.items()) if cells.is_ticked(grid.value(row, col))]
     text, col_text = cell("levels_text")
     if text:
