@@ -22,14 +22,15 @@ from . import ids_lock, poster_pages, qr  # noqa: F401  (QR codes, posters, wall
 from . import search_index, search_page  # noqa: F401  (/search/ and the Pagefind index)
 from . import cache
 from .content_pages import load_content
-from .load import Sources, load_sources
-from .model import SiteModel, build_model
+from .load import load_site
+from .model import SiteModel, assemble_model
 from .outputs import FINISHERS, PLANNERS, Output, produce
 from .problems import CatalogueError, Problem, Problems, UsageError
-from .publish import check_out_dir, staging
+from .publish import Patch, check_out_dir, patching, recover, staging
 from .render_context import RenderContext
 from .theme import Theme
-from .validate import validate_sources
+from .units import read_units
+from .validate import FileFacts, check_across_files, check_site, site_vocabulary
 
 #: Below this many outputs, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -59,9 +60,12 @@ class BuildOptions:
 class Checked:
     """The result of load + validate + model: what `validate` reports and `build` renders."""
 
-    sources: Sources
     problems: Problems
     model: SiteModel | None = None
+    #: What the rules across files know of each readable catalogue file (the id lock reads it too).
+    facts: list[FileFacts] = field(default_factory=list)
+    #: item id → digest of its model, for the incremental build's fingerprints.
+    digests: dict[str, bytes] = field(default_factory=dict)
     #: What the id lock check reported (warnings only, in a build that goes on): once the build
     #: has added its ids to the lock, a new check would no longer report them.
     lock_problems: list[Problem] = field(default_factory=list)
@@ -96,17 +100,30 @@ def _check_lock(checked: Checked, options: BuildOptions) -> None:
 MODEL_CHECKS.append(_check_lock)
 
 
-def check(options: BuildOptions) -> Checked:
-    """Load, validate and model the catalogue; every problem is collected, none raised."""
+def check(options: BuildOptions, store: Path | None = None) -> Checked:
+    """Load, validate and model the catalogue; every problem is collected, none raised.
+
+    ``store``: where each catalogue file's checked result is kept between builds (units.py).
+    """
     problems = Problems()
     if not options.catalog.is_dir():
         raise UsageError(f"找不到目录数据文件夹 {options.catalog}：请用 --catalog 指定，或在仓库根目录运行")
-    sources = load_sources(options.catalog, problems)
-    validate_sources(sources, problems)
+    site_doc = load_site(options.catalog, problems)
+    check_site(site_doc, problems)
+    vocabulary = site_vocabulary(site_doc.data if site_doc else None)
+    units = read_units(options.catalog, vocabulary, problems, store, options.jobs, cache.code_digest())
+    for unit in units:
+        problems.items.extend(unit.problems)
+    facts = [unit.facts for unit in units if unit.readable]
+    unreadable = {(unit.facts.kind, unit.facts.stem) for unit in units if not unit.readable}
+    check_across_files(facts, unreadable, site_doc, problems)
     pages = load_content(options.content, problems)
-    checked = Checked(sources, problems)
+    checked = Checked(problems, facts=facts)
     if not problems.errors:
-        checked.model = build_model(sources, pages)
+        assert site_doc is not None
+        models = {(unit.facts.kind, unit.facts.stem): unit.catalogue for unit in units}
+        checked.model = assemble_model(site_doc.data, lambda kind, ident: models.get((kind, ident)), pages)
+        checked.digests = {ident: value for unit in units for ident, value in unit.digests.items()}
         if options.base_url:
             base = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
             checked.model.site = replace(checked.model.site, base_url=base)
@@ -136,25 +153,22 @@ def plan(ctx: RenderContext) -> list[Output]:
 def build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    if recover(options.out):
+        # A build was killed while moving its files in; they are in now, but its cache was never
+        # saved: trust nothing of it.
+        cache.BuildCache.forget_outputs(options.out)
     report, inputs = _unchanged(options, started)
     if report is not None:
         return report
-    # With the cache on, files parsed by an earlier build are not parsed again.
-    cache.PARSED = cache.cache_dir(options.out) / "parsed" if inputs is not None else None
-    cache._PARSED_USED.clear()
-    try:
-        checked = check(options)
-    finally:
-        cache.PARSED = None
+    # With the cache on, catalogue files checked by an earlier build are not read again.
+    checked = check(options, cache.cache_dir(options.out) / "units" if inputs is not None else None)
     timings["load+validate"] = time.perf_counter() - started
     problems = checked.problems
     if problems.errors or (options.strict and problems.warnings) or checked.model is None:
         raise CatalogueError(problems)
     protected = [options.catalog] + [p for p in (options.content, options.theme) if p]
     check_out_dir(options.out, protected)
-    # The parsed files are no longer needed (the model holds what rendering reads); dropping
-    # them before the workers fork keeps a city's build well inside its memory budget.
-    checked.sources = Sources(checked.sources.root)
+    # Collected before the workers fork, so each does not inherit the check's garbage.
     gc.collect()
     theme = Theme(options.theme)
     ctx = RenderContext(checked.model, theme)
@@ -164,9 +178,15 @@ def build(options: BuildOptions) -> BuildReport:
     build_cache = cache.BuildCache(options.out, *inputs) if inputs is not None else None
     if build_cache:
         build_cache.load_manifest()
-    with staging(options.out, background_cleanup=len(outputs) >= BACKGROUND_CLEANUP) as stage:
+    # With the previous --out and its manifest at hand, only changed files are staged and moved
+    # in; otherwise a whole new folder is staged and swapped in.
+    patch = build_cache is not None and bool(build_cache.manifest)
+    publisher = patching(options.out) if patch else \
+        staging(options.out, background_cleanup=len(outputs) >= BACKGROUND_CLEANUP)
+    with publisher as target:
+        stage = target.folder if isinstance(target, Patch) else target
         mark = time.perf_counter()
-        produced = _write_all(ctx, outputs, stage, options, build_cache)
+        produced = _write_all(ctx, outputs, stage, options, build_cache, checked.digests, patch=patch)
         timings["render"] = time.perf_counter() - mark
         cache.ACTIVE = build_cache
         try:
@@ -178,6 +198,11 @@ def build(options: BuildOptions) -> BuildReport:
                 timings[finish.__name__] = time.perf_counter() - mark
         finally:
             cache.ACTIVE = None
+        if isinstance(target, Patch):
+            assert build_cache is not None
+            target.deletions = sorted(set(build_cache.manifest) - set(build_cache.new_manifest))
+            index = search_index.PAGEFIND_DIR.strip("/")
+            (target.whole if (stage / index).is_dir() else target.remove).append(index)
     new_ids: list[str] = []
     if options.update_lock:
         # Only now, with the new site published: a failed build must not lock ids nobody saw.
@@ -221,9 +246,10 @@ Written = tuple[str, bytes, bytes, bool]
 class _Writer:
     """Writes outputs into the staging folder, reusing the previous --out's files where it can.
 
-    A reused file is hard-linked, and new bytes always go to a new file (``O_EXCL``): a file of
-    the previous --out is never written to, so it stays intact until the staging folder is
-    swapped in.
+    A reused file is hard-linked into a whole new folder, or (``patch``) simply left in the
+    previous --out, where only changed files will be moved. New bytes always go to a new file
+    (``O_EXCL``): a file of the previous --out is never written to, so it stays intact until
+    the new files are published.
     """
 
     ctx: RenderContext
@@ -231,14 +257,11 @@ class _Writer:
     previous: str | None                                   # the last published --out, if reusable
     manifest: dict[str, tuple[bytes, bytes]]               # its outputs: path → (fingerprint, digest)
     fingerprints: cache.Fingerprints | None                # None: no cache, just write
+    patch: bool = False                                    # stage holds changed files only
     made: set[str] = field(default_factory=set)            # folders created by this process
 
     def write(self, output: Output) -> Written | None:
         target = os.path.join(self.stage, output.path)
-        folder = os.path.dirname(target)
-        if folder not in self.made:
-            os.makedirs(folder, exist_ok=True)
-            self.made.add(folder)
         if self.fingerprints is None:
             self._create(target, produce(self.ctx, output))
             return None
@@ -257,14 +280,23 @@ class _Writer:
     def _link(self, path: str, target: str) -> bool:
         if self.previous is None:
             return False
+        if self.patch:
+            return True          # it stays in the previous --out as it is
+        self._folder(target)
         try:
             os.link(os.path.join(self.previous, path), target)
         except OSError:     # gone, or a filesystem without hard links: produce it instead
             return False
         return True
 
-    @staticmethod
-    def _create(target: str, data: bytes) -> None:
+    def _folder(self, target: str) -> None:
+        folder = os.path.dirname(target)
+        if folder not in self.made:
+            os.makedirs(folder, exist_ok=True)
+            self.made.add(folder)
+
+    def _create(self, target: str, data: bytes) -> None:
+        self._folder(target)
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -279,14 +311,16 @@ def _write_chunk(chunk: list[Output]) -> list[Written | None]:
 
 
 def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: BuildOptions,
-               build_cache: cache.BuildCache | None = None) -> int:
+               build_cache: cache.BuildCache | None = None, digests: dict[str, bytes] | None = None,
+               patch: bool = False) -> int:
     """Write every output into ``stage``; returns how many were produced (not reused)."""
     global _WORKER
     fingerprints = None
     if build_cache is not None:
-        fingerprints = cache.Fingerprints(ctx, ctx.theme.directories, custom_theme=options.theme is not None)
+        fingerprints = cache.Fingerprints(ctx, ctx.theme.directories, custom_theme=options.theme is not None,
+                                          item_digests=digests)
     previous = str(build_cache.out) if build_cache is not None and build_cache.manifest else None
-    writer = _Writer(ctx, str(stage), previous, build_cache.manifest if build_cache else {}, fingerprints)
+    writer = _Writer(ctx, str(stage), previous, build_cache.manifest if build_cache else {}, fingerprints, patch)
     jobs = options.jobs or os.cpu_count() or 1
     total = len(outputs)
     results: list[Written | None] = []

@@ -242,11 +242,16 @@ class BuildCache:
         state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts))
         _save(self.folder / "outputs.pickle", self.new_manifest)
         _save(self.folder / "state.pickle", state)
-        prune_parsed(self.folder / "parsed")
 
     @staticmethod
     def forget(out: Path) -> None:
         shutil.rmtree(cache_dir(out), ignore_errors=True)
+
+    @staticmethod
+    def forget_outputs(out: Path) -> None:
+        """Distrust the published folder: the next build produces every output again."""
+        for name in ("state.pickle", "outputs.pickle"):
+            (cache_dir(out) / name).unlink(missing_ok=True)
 
 
 # --- what each output depends on ----------------------------------------------------------
@@ -255,7 +260,8 @@ class BuildCache:
 class Fingerprints:
     """The fingerprint of every output: digests of the model parts its producer reads."""
 
-    def __init__(self, ctx: RenderContext, theme_dirs: Iterable[Path], custom_theme: bool):
+    def __init__(self, ctx: RenderContext, theme_dirs: Iterable[Path], custom_theme: bool,
+                 item_digests: dict[str, Digest] | None = None):
         model = ctx.model
         self.model = model
         self.custom_theme = custom_theme
@@ -268,7 +274,8 @@ class Fingerprints:
         # Read by every page (header, footer): the site, the content pages, the newest revision.
         h.update(repr((model.site, model.pages, model.updated)).encode())
         self.site = h.digest()
-        self._items: dict[str, Digest] = {}
+        # Digests the per-file check already made (units.py) are taken as they are.
+        self._items: dict[str, Digest] = dict(item_digests or {})
         self._headers: dict[str, Digest] = {}
         self._catalogues: dict[str, Digest] = {}
         self._everything: Digest | None = None
@@ -355,6 +362,13 @@ class SearchReuse:
         self.kept: list[str] = []
         self.code = code_digest() if self.cache is not None else b""
 
+    def page(self, path: str) -> Path:
+        """A page of the site being built: staged, or left in the previous --out (a patch)."""
+        staged = self.stage / path
+        if self.cache is None or staged.exists():
+            return staged
+        return self.cache.out / path
+
     def keep(self, folder: str, pages: Iterable[str]) -> bool:
         if self.cache is None:
             return False
@@ -396,41 +410,3 @@ def _files_with_hidden(root: Path, skip_parts: bool) -> Iterator[Path]:
         dirs.sort()
         for name in sorted(names):
             yield Path(folder) / name
-
-
-# --- parsed catalogue files -------------------------------------------------------------------
-
-#: Where the running build keeps parsed files (``.gkml-cache/<out>/parsed/``); None: no cache.
-PARSED: Path | None = None
-#: The parsed files this build used: the others are removed when it is saved.
-_PARSED_USED: set[str] = set()
-
-
-def parse_file(path: Path, parse: Callable[[Path, bytes], Any]) -> Any:
-    """``parse(path, bytes)``, or the document parsed from the same bytes by an earlier build.
-
-    Parsing keeps a position for every value and is most of a city's load time; a pickled
-    document loads about three times sooner. Keyed by the path as given (messages name it),
-    the file's bytes and gkml's code; a file that fails to parse is never cached.
-    """
-    raw = path.read_bytes()
-    if PARSED is None:
-        return parse(path, raw)
-    key = digest(code_digest() + str(path).encode() + b"\0" + raw).hex()
-    _PARSED_USED.add(key)
-    stored = PARSED / f"{key}.pickle"
-    document = _load(stored)
-    if document is not None and getattr(document, "path", None) == path:
-        return document
-    document = parse(path, raw)
-    _save(stored, document)
-    return document
-
-
-def prune_parsed(folder: Path) -> None:
-    """Forget parsed files no longer in the catalogue (an edited file leaves its old version)."""
-    if not folder.is_dir():
-        return
-    for stored in folder.glob("*.pickle"):
-        if stored.stem not in _PARSED_USED:
-            stored.unlink(missing_ok=True)

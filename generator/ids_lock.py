@@ -97,13 +97,10 @@ class _Written:
 
 def _written_ids(checked: "Checked") -> dict[str, _Written]:
     found: dict[str, _Written] = {}
-    for kind, doc in checked.sources.catalogues:
-        data: Any = doc.data
-        if not isinstance(data, dict):
-            continue
-        for index, item in enumerate(data.get("items") or []):
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                found.setdefault(item["id"], _Written(doc.path.stem, kind, doc.path, doc.at(("items", index, "id"))))
+    for file in checked.facts:
+        for ident, position in file.ids:
+            if ident not in found:
+                found[ident] = _Written(file.stem, file.kind, file.path, position)
     return found
 
 
@@ -112,7 +109,7 @@ def check_lock(checked: "Checked", options: "BuildOptions") -> None:
     model = checked.model
     assert model is not None
     problems = checked.problems
-    lock_path = checked.sources.lock_path or options.catalog / LOCK_NAME
+    lock_path = options.catalog / LOCK_NAME
     lock = read(lock_path, problems)
     written = _written_ids(checked)
     locked = lock.ids if lock else set()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache
 from .problems import Position, Problems
 from .yaml_source import Document, YamlSourceError, parse
 
@@ -29,13 +28,17 @@ class Sources:
     unreadable: set[tuple[str, str]] = field(default_factory=set)
 
 
-def load_sources(root: Path, problems: Problems) -> Sources:
-    sources = Sources(root)
+def load_site(root: Path, problems: Problems) -> Document | None:
     site_path = root / "site.yaml"
     if not site_path.is_file():
         problems.error(site_path, None, "找不到站点配置 site.yaml：每个目录仓库的 catalog/ 下都需要它（可用 gkml new site 生成）")
-    else:
-        sources.site = _parse(site_path, problems)
+        return None
+    return _parse(site_path, problems)
+
+
+def load_sources(root: Path, problems: Problems) -> Sources:
+    sources = Sources(root)
+    sources.site = load_site(root, problems)
     for folder, kind in CATALOGUE_FOLDERS.items():
         directory = root / folder
         if not directory.is_dir():
@@ -60,8 +63,7 @@ def load_sources(root: Path, problems: Problems) -> Sources:
 
 def _parse(path: Path, problems: Problems) -> Document | None:
     try:
-        # A build with its cache on reuses the documents of files that did not change.
-        return cache.parse_file(path, parse)
+        return parse(path, path.read_bytes())
     except YamlSourceError as exc:
         problems.error(path, exc.position, exc.message)
     except OSError as exc:

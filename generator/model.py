@@ -7,6 +7,7 @@ Templates see these objects, never raw YAML dicts.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,7 +197,22 @@ class SiteModel:
 def build_model(sources: Sources, pages: tuple[ContentPage, ...] = ()) -> SiteModel:
     """Turn validated sources into the model; only enabled catalogues are published."""
     assert sources.site is not None
-    raw_site: dict[str, Any] = sources.site.data
+    by_id = {doc.path.stem: (kind, doc) for kind, doc in sources.catalogues}
+
+    def parsed(kind: str, ident: str) -> Catalogue | None:
+        found = by_id.get(ident)
+        return catalogue_from(found[1]) if found and found[0] == kind else None
+
+    return assemble_model(sources.site.data, parsed, pages)
+
+
+def assemble_model(raw_site: dict[str, Any], catalogue: Callable[[str, str], Catalogue | None],
+                   pages: tuple[ContentPage, ...] = ()) -> SiteModel:
+    """The model of a valid site.yaml and its enabled catalogues, in site.yaml's order.
+
+    ``catalogue(kind, id)`` gives a catalogue's model (None: no such file); the build asks
+    its per-file cache (units.py), other commands the parsed files.
+    """
     vocab = site_vocabulary(raw_site)
     base_url = raw_site["base_url"].strip()
     site = Site(
@@ -209,23 +225,20 @@ def build_model(sources: Sources, pages: tuple[ContentPage, ...] = ()) -> SiteMo
         channels=vocab.channels,
         local_channels=tuple(c for c in vocab.channels if c not in std.STANDARD_CHANNELS),
     )
-    by_id = {doc.path.stem: (kind, doc) for kind, doc in sources.catalogues}
     enabled = [("domain", i) for i in raw_site.get("domains") or []] + \
               [("community", i) for i in raw_site.get("community") or []]
-    catalogues = []
-    for kind, ident in enabled:
-        found = by_id.get(ident)
-        if found and found[0] == kind:
-            catalogues.append(_catalogue(found[1].data, found[1]))
+    catalogues = [found for kind, ident in enabled if (found := catalogue(kind, ident)) is not None]
     return SiteModel(site=site, catalogues=tuple(catalogues), pages=pages)
 
 
 def all_catalogues(sources: Sources) -> tuple[Catalogue, ...]:
     """Every catalogue file, enabled or not (for export and the id lock)."""
-    return tuple(_catalogue(doc.data, doc) for _, doc in sources.catalogues)
+    return tuple(catalogue_from(doc) for _, doc in sources.catalogues)
 
 
-def _catalogue(data: dict[str, Any], doc: Any) -> Catalogue:
+def catalogue_from(doc: Any) -> Catalogue:
+    """The model of one catalogue file that passed its own checks."""
+    data: dict[str, Any] = doc.data
     items = tuple(_item(raw, data["id"], doc, i) for i, raw in enumerate(data["items"]))
     return Catalogue(
         id=data["id"], name=data["name"], kind=data["kind"], source=data["source"], updated=data["updated"],

@@ -1,11 +1,13 @@
 """Stage 6 — publish: build into a staging folder beside ``--out``, swap it in on success.
 
 A failed build (bad data, a crash, Ctrl-C) removes its staging folder and leaves the
-previous site exactly as it was; readers never see a half-written site.
+previous site exactly as it was; readers never see a half-written site. An incremental
+build stages only the files that changed and moves them in (:class:`Patch`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -71,3 +73,109 @@ def _remove(folder: Path, background: bool) -> None:
     remove = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
     subprocess.run(["sh", "-c", '"$0" -c "$1" "$2" </dev/null >/dev/null 2>&1 &', sys.executable, remove, str(folder)],
                    start_new_session=True, check=False)
+
+
+# --- publishing an edit: only the files that changed ------------------------------------------
+
+#: Written into a patch folder once it is complete: from then on the patch is applied, even by
+#: the next build if this one is killed while applying it.
+READY = ".gkml-ready.json"
+
+
+class Patch:
+    """The files an incremental build changed, staged beside ``--out`` and then moved into it.
+
+    A city's site is 300,000 files and an edit changes a dozen: building a whole new folder
+    (even of hard links) costs tens of seconds, moving a dozen files in costs milliseconds.
+    Nothing touches ``--out`` until :meth:`apply`, so a failed build still leaves it exactly as
+    it was. Applying is only renames (each file is replaced whole, never written through) and
+    deletions; a build killed while applying leaves the ready marker, and the next build
+    finishes the job before it reads the cache (:func:`recover`).
+    """
+
+    def __init__(self, out: Path):
+        self.out = out.resolve()
+        self.folder = self.out.parent / f".{self.out.name}.patch-{os.getpid()}"
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        #: Output paths of the previous build that this one no longer has.
+        self.deletions: list[str] = []
+        #: Folders replaced whole (the search index is one unit: its files refer to each other).
+        self.whole: list[str] = []
+        #: Folders of the previous build to remove (the search index when built with --no-search).
+        self.remove: list[str] = []
+
+    def apply(self) -> None:
+        marker = {"deletions": self.deletions, "whole": self.whole, "remove": self.remove}
+        temporary = self.folder / f"{READY}.tmp"
+        temporary.write_text(json.dumps(marker, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, self.folder / READY)
+        _apply(self.folder, self.out)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def patching(out: Path) -> Iterator[Patch]:
+    """Yield a :class:`Patch`; apply it to ``out`` if the block succeeds, else forget it."""
+    patch = Patch(out)
+    try:
+        yield patch
+    except BaseException:
+        patch.discard()
+        raise
+    patch.apply()
+
+
+def recover(out: Path) -> bool:
+    """Finish applying a patch a killed build left behind; True if one was found.
+
+    Patches that never became ready are simply removed: ``--out`` was not touched yet.
+    """
+    out = out.resolve()
+    recovered = False
+    for folder in sorted(out.parent.glob(f".{out.name}.patch-*")):
+        if (folder / READY).is_file() and out.is_dir():
+            _apply(folder, out)
+            recovered = True
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    return recovered
+
+
+def _apply(folder: Path, out: Path) -> None:
+    marker = json.loads((folder / READY).read_text(encoding="utf-8"))
+    whole = set(marker["whole"])
+    for name in marker["remove"]:
+        _remove(out / name, background=True)
+    for name in marker["whole"]:
+        if (folder / name).exists():          # not yet moved by an interrupted apply
+            old = out.parent / f".{out.name}.old-{os.getpid()}-{name}"
+            if (out / name).exists():
+                os.rename(out / name, old)
+            os.rename(folder / name, out / name)
+            _remove(old, background=True)
+    for directory, dirs, names in os.walk(folder):
+        relative = os.path.relpath(directory, folder)
+        if relative == ".":
+            dirs[:] = [d for d in dirs if d not in whole]
+            names = [n for n in names if n != READY]
+        target = out if relative == "." else out / relative
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            os.replace(os.path.join(directory, name), target / name)
+    for path in marker["deletions"]:
+        target = out / path
+        target.unlink(missing_ok=True)
+        _remove_empty_parents(target.parent, out)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_empty_parents(folder: Path, out: Path) -> None:
+    while folder != out and out in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:       # not empty (or already gone)
+            return
+        folder = folder.parent

@@ -284,7 +284,7 @@ def write_index(stage: Path, parts: Sequence[tuple[Item, ...]]) -> None:
                 continue
             tree = scratch / str(number)
             for item in items:
-                _link(stage / item.path / "index.html", tree / item.path / "index.html")
+                _link(reuse.page(item.path + "index.html"), tree / item.path / "index.html")
             tree.mkdir(parents=True, exist_ok=True)
             run_pagefind(tree, stage / PAGEFIND_DIR / folder)
     finally:

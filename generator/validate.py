@@ -18,7 +18,7 @@ from . import fields as F
 from . import standard_lists as std
 from .doc_numbers import normalise_number
 from .load import Sources
-from .problems import Problems
+from .problems import Position, Problems
 from .yaml_source import Document, PathKey
 
 _ID = re.compile(F.ID_PATTERN)
@@ -49,17 +49,23 @@ def site_vocabulary(site: dict[str, Any] | None) -> Vocabulary:
 
 
 def validate_sources(sources: Sources, problems: Problems) -> None:
-    site = sources.site.data if sources.site else None
-    if sources.site is not None:
-        if not isinstance(site, dict):
-            problems.error(sources.site.path, sources.site.at(()), "site.yaml 应为“键: 值”形式的映射")
-        else:
-            _check_mapping(sources.site, site, F.SITE_FIELDS, (), None, Vocabulary(), problems)
-            _check_base_url(sources.site, site, problems)
-    vocabulary = site_vocabulary(site)
+    check_site(sources.site, problems)
+    vocabulary = site_vocabulary(sources.site.data if sources.site else None)
     for kind, doc in sources.catalogues:
-        _check_catalogue(kind, doc, vocabulary, problems)
+        check_catalogue(kind, doc, vocabulary, problems)
     _check_cross_file(sources, problems)
+
+
+def check_site(site_doc: Document | None, problems: Problems) -> None:
+    """site.yaml on its own."""
+    if site_doc is None:
+        return
+    site = site_doc.data
+    if not isinstance(site, dict):
+        problems.error(site_doc.path, site_doc.at(()), "site.yaml 应为“键: 值”形式的映射")
+    else:
+        _check_mapping(site_doc, site, F.SITE_FIELDS, (), None, Vocabulary(), problems)
+        _check_base_url(site_doc, site, problems)
 
 
 # --- one value against one field -------------------------------------------------------
@@ -154,7 +160,8 @@ def _check_base_url(doc: Document, site: dict[str, Any], problems: Problems) -> 
 # --- one catalogue file ----------------------------------------------------------------
 
 
-def _check_catalogue(folder_kind: str, doc: Document, vocab: Vocabulary, problems: Problems) -> None:
+def check_catalogue(folder_kind: str, doc: Document, vocab: Vocabulary, problems: Problems) -> None:
+    """One catalogue file on its own: every field, and the rules within the file."""
     data = doc.data
     if not isinstance(data, dict):
         problems.error(doc.path, doc.at(()), "目录文件应为“键: 值”形式的映射，以 id、name、kind 等开头")
@@ -210,36 +217,64 @@ def _check_item_rules(doc: Document, item: dict[str, Any], path: PathKey, proble
 # --- rules across files ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FileFacts:
+    """What the rules across files need of one catalogue file: a few facts, not the file.
+
+    A city's build keeps these for thousands of files it did not parse again (see units.py).
+    """
+
+    kind: str                                               # the folder's kind: domain or community
+    path: Path
+    ids: tuple[tuple[str, Position], ...] = ()              # every item id, where it is written
+    references: tuple[tuple[str, str, Position], ...] = ()  # (item id, its replaced_by, where)
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+def facts_of(kind: str, doc: Document) -> FileFacts:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    ids: list[tuple[str, Position]] = []
+    references: list[tuple[str, str, Position]] = []
+    for i, item in enumerate(data.get("items") or []):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            continue
+        ids.append((item["id"], doc.at(("items", i, "id"))))
+        if isinstance(item.get("replaced_by"), str):
+            references.append((item["id"], item["replaced_by"], doc.at(("items", i, "replaced_by"))))
+    return FileFacts(kind, doc.path, tuple(ids), tuple(references))
+
+
 def _check_cross_file(sources: Sources, problems: Problems) -> None:
+    facts = [facts_of(kind, doc) for kind, doc in sources.catalogues]
+    check_across_files(facts, sources.unreadable, sources.site, problems)
+
+
+def check_across_files(facts: list[FileFacts], unreadable: set[tuple[str, str]], site_doc: Document | None,
+                       problems: Problems) -> None:
+    """Unique ids site-wide, real ``replaced_by`` targets, enabled catalogues that exist."""
     first_seen: dict[str, tuple[Path, int]] = {}
-    all_ids: set[str] = set()
-    references: list[tuple[Document, PathKey, str, str]] = []
     catalogue_ids: dict[str, set[str]] = {"domain": set(), "community": set()}
-    for kind, doc in sources.catalogues:
-        data = doc.data if isinstance(doc.data, dict) else {}
-        catalogue_ids[kind].add(doc.path.stem)
-        for i, item in enumerate(data.get("items") or []):
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                continue
-            ident = item["id"]
-            where = doc.at(("items", i, "id"))
-            if ident in first_seen:
-                path, line = first_seen[ident]
-                problems.error(doc.path, where,
+    for file in facts:
+        catalogue_ids[file.kind].add(file.stem)
+        for ident, where in file.ids:
+            seen = first_seen.get(ident)
+            if seen is not None:
+                path, line = seen
+                problems.error(file.path, where,
                                f"事项标识“{ident}”重复：{path.name} 第 {line} 行已使用。标识须全站唯一，请改用新的标识")
             else:
-                first_seen[ident] = (doc.path, where.line)
-            all_ids.add(ident)
-            if isinstance(item.get("replaced_by"), str):
-                references.append((doc, ("items", i, "replaced_by"), ident, item["replaced_by"]))
-    for doc, path, ident, target in references:
-        if target == ident:
-            problems.error(doc.path, doc.at(path), f"事项“{ident}”的 replaced_by 不能指向自身")
-        elif target not in all_ids:
-            close = difflib.get_close_matches(target, all_ids, n=1)
-            hint = f"，是否应为“{close[0]}”？" if close else ""
-            problems.error(doc.path, doc.at(path), f"replaced_by 指向不存在的事项“{target}”{hint}")
-    site_doc = sources.site
+                first_seen[ident] = (file.path, where.line)
+    for file in facts:
+        for ident, target, where in file.references:
+            if target == ident:
+                problems.error(file.path, where, f"事项“{ident}”的 replaced_by 不能指向自身")
+            elif target not in first_seen:
+                close = difflib.get_close_matches(target, first_seen, n=1)
+                hint = f"，是否应为“{close[0]}”？" if close else ""
+                problems.error(file.path, where, f"replaced_by 指向不存在的事项“{target}”{hint}")
     if site_doc is None or not isinstance(site_doc.data, dict):
         return
     for key, kind, folder in (("domains", "domain", "domains"), ("community", "community", "community")):
@@ -247,6 +282,6 @@ def _check_cross_file(sources: Sources, problems: Problems) -> None:
         if not isinstance(enabled, list):
             continue
         for i, ident in enumerate(enabled):
-            if isinstance(ident, str) and ident not in catalogue_ids[kind] and (kind, ident) not in sources.unreadable:
+            if isinstance(ident, str) and ident not in catalogue_ids[kind] and (kind, ident) not in unreadable:
                 problems.error(site_doc.path, site_doc.at((key, i)),
                                f"site.yaml 启用了目录“{ident}”，但找不到 catalog/{folder}/{ident}.yaml")

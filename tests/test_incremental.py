@@ -278,20 +278,81 @@ def test_large_site_old_folder_removed_in_background(catalog: Path, tmp_path: Pa
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
 
 
-def test_parsed_files_are_reused_and_pruned(catalog: Path, tmp_path: Path) -> None:
-    """Unchanged catalogue files are not parsed again; an edited file's old parse is dropped."""
+def test_checked_files_are_reused_and_pruned(catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unchanged catalogue files are not parsed or checked again; an edited file's old result is dropped."""
+    from generator import units
     out = tmp_path / "site"
     _build(catalog, out)
-    parsed = tmp_path / cache.CACHE_FOLDER / "site" / "parsed"
-    first = {p.name for p in parsed.iterdir()}
-    assert len(first) == 4          # site.yaml and the three catalogue files
+    kept = tmp_path / cache.CACHE_FOLDER / "site" / "units"
+    first = {p.name for p in kept.iterdir()}
+    assert len(first) == 3          # the three catalogue files
     _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    read: list[str] = []
+    original = units.read_unit
+    monkeypatch.setattr(units, "read_unit", lambda kind, path, *rest: read.append(path.name) or original(kind, path, *rest))
     _build(catalog, out)
-    second = {p.name for p in parsed.iterdir()}
-    assert len(second) == 4 and len(first & second) == 3
+    assert read == ["compulsory-education.yaml"]
+    second = {p.name for p in kept.iterdir()}
+    assert len(second) == 3 and len(first & second) == 2
     assert _tree(out) == _cold(catalog, tmp_path)
-    # A file with an error is reported the same way with the cache on, and not cached.
+    # A file with an error is reported the same way with the cache on, and not kept.
     _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策（新）", "name: [招生")
     with pytest.raises(CatalogueError) as failed:
         _build(catalog, out)
     assert "compulsory-education.yaml" in failed.value.problems.sorted()[0].format()
+    assert len(list(kept.iterdir())) == 2
+
+
+def test_edit_moves_only_changed_files_into_the_same_folder(catalog: Path, tmp_path: Path) -> None:
+    """An edit publishes by moving its few files into --out: the folder and every other file stay."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    folder = os.stat(out).st_ino
+    page = out / "items/sa-dibao-guide/index.html"
+    untouched = page.stat().st_ino
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, out)
+    assert os.stat(out).st_ino == folder and page.stat().st_ino == untouched
+    assert "招生入学政策（新）" in (out / "items/edu-enrolment-policy/index.html").read_text(encoding="utf-8")
+    assert not [p for p in tmp_path.iterdir() if ".patch-" in p.name]
+    assert _tree(out) == _cold(catalog, tmp_path)
+
+
+def test_catalogue_dropped_by_an_edit_is_removed_from_out(catalog: Path, tmp_path: Path) -> None:
+    """Outputs the new build no longer has are deleted, with the folders they leave empty."""
+    out = tmp_path / "site"
+    (catalog / "ids.lock").unlink()     # never published: its catalogues may still go
+    _build(catalog, out)
+    assert (out / "domains/social-assistance/index.html").is_file()
+    _edit(catalog / "site.yaml", "domains: [compulsory-education, social-assistance]", "domains: [compulsory-education]")
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, out)
+    assert not (out / "domains/social-assistance").exists()
+    assert _tree(out) == _cold(catalog, tmp_path)
+    assert not [p for p in out.rglob("*") if p.is_dir() and not any(p.iterdir())]
+
+
+def test_build_killed_while_moving_files_in_is_finished_by_the_next(catalog: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import publish
+    out = tmp_path / "site"
+    _build(catalog, out)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    moved: list[object] = []
+    real_replace = os.replace
+
+    def dies_after_one(source: object, target: object) -> None:
+        if moved and str(target).startswith(str(out)):
+            raise KeyboardInterrupt
+        real_replace(source, target)   # type: ignore[arg-type]
+        if str(target).startswith(str(out)):
+            moved.append(target)
+
+    monkeypatch.setattr(publish.os, "replace", dies_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        _build(catalog, out)
+    monkeypatch.setattr(publish.os, "replace", real_replace)
+    assert len(moved) == 1 and [p for p in tmp_path.iterdir() if ".patch-" in p.name]
+    _build(catalog, out)
+    assert not [p for p in tmp_path.iterdir() if ".patch-" in p.name]
+    assert _tree(out) == _cold(catalog, tmp_path)

@@ -1,0 +1,175 @@
+"""Stages 1–3 one catalogue file at a time: parse, check on its own, model.
+
+A city's repository holds thousands of catalogue files and an editor's commit touches one.
+What a file gives — its problems, its catalogue model, the few facts the rules across files
+need and a digest of each item — depends only on its path and bytes, the site's vocabulary
+(site.yaml's channels and levels) and gkml's code. So with a cache folder the build keeps each
+file's result under that key (``.gkml-cache/<out>/units/``) and does not parse, check or
+model an unchanged file again; the files that must be read are read over forked workers
+when there are many (a city's cold build parses 3,000 files).
+
+The rules across files (unique ids, ``replaced_by``, enabled catalogues) then run on the facts
+alone, and the model is assembled from the files' catalogues (:func:`model.assemble_model`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .load import CATALOGUE_FOLDERS
+from .model import Catalogue, catalogue_from
+from .problems import Position, Problem, Problems
+from .validate import FileFacts, Vocabulary, check_catalogue, facts_of
+from .yaml_source import YamlSourceError, parse
+
+#: Below this many files to read, starting worker processes costs more than it saves.
+PARALLEL_FILES = 64
+
+
+@dataclass
+class Unit:
+    """One catalogue file, read and checked on its own."""
+
+    facts: FileFacts
+    problems: list[Problem] = field(default_factory=list)
+    #: Its model; None when the file has errors of its own (then no model is built at all).
+    catalogue: Catalogue | None = None
+    #: item id → digest of the item's model: what incremental builds fingerprint pages by.
+    digests: dict[str, bytes] = field(default_factory=dict)
+    readable: bool = True
+
+
+def read_unit(kind: str, path: Path, raw: bytes, vocab: Vocabulary) -> Unit:
+    problems = Problems()
+    try:
+        doc = parse(path, raw)
+    except YamlSourceError as exc:
+        problems.error(path, exc.position, exc.message)
+        return Unit(FileFacts(kind, path), problems.items, readable=False)
+    check_catalogue(kind, doc, vocab, problems)
+    unit = Unit(facts_of(kind, doc), problems.items)
+    if not problems.errors:
+        unit.catalogue = catalogue_from(doc)
+        unit.digests = {item.id: item_digest(item) for item in unit.catalogue.items}
+    return unit
+
+
+def item_digest(item: object) -> bytes:
+    return hashlib.blake2b(repr(item).encode(), digest_size=16).digest()
+
+
+@dataclass
+class _Pending:
+    kind: str
+    path: Path
+    raw: bytes
+    key: str
+
+
+def catalogue_files(root: Path, problems: Problems) -> Iterator[tuple[str, Path]]:
+    """(folder kind, path) of every catalogue file, in file-name order (as load.py finds them)."""
+    for folder, kind in CATALOGUE_FOLDERS.items():
+        directory = root / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            if path.suffix == ".yml":
+                problems.error(path, None, f"扩展名应为 .yaml：请把 {path.name} 改名为 {path.stem}.yaml")
+                continue
+            if path.suffix == ".yaml":
+                yield kind, path
+
+
+def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | None = None,
+               jobs: int = 0, code: bytes = b"") -> list[Unit]:
+    """Every catalogue file's unit, in file order; ``store``: the folder of kept units.
+
+    Problems of unreadable files are added to ``problems``; each unit keeps its own.
+    """
+    units: list[Unit | None] = []
+    pending: list[tuple[int, _Pending]] = []
+    salt = code + repr(vocab).encode()
+    used: set[str] = set()
+    for kind, path in catalogue_files(root, problems):
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            problems.error(path, Position(), f"无法读取文件：{exc.strerror}")
+            units.append(Unit(FileFacts(kind, path), readable=False))
+            continue
+        key = hashlib.blake2b(salt + f"\0{kind}\0{path}\0".encode() + raw, digest_size=16).hexdigest()
+        used.add(key)
+        kept = _load(store / f"{key}.pickle") if store is not None else None
+        if isinstance(kept, Unit) and kept.facts.path == path:
+            units.append(kept)
+            continue
+        units.append(None)
+        pending.append((len(units) - 1, _Pending(kind, path, raw, key)))
+    for (index, job), data in zip(pending, _read_all([job for _, job in pending], vocab, jobs), strict=True):
+        unit = pickle.loads(data)
+        units[index] = unit
+        if store is not None and unit.readable:
+            _save(store / f"{job.key}.pickle", data)
+    if store is not None:
+        _prune(store, used)
+    return [unit for unit in units if unit is not None]
+
+
+def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int) -> Iterator[bytes]:
+    """Each pending file's unit, pickled (workers hand them back that way anyway)."""
+    workers = jobs or os.cpu_count() or 1
+    if workers <= 1 or len(jobs_list) < PARALLEL_FILES or "fork" not in multiprocessing.get_all_start_methods():
+        for job in jobs_list:
+            yield _pickled(job, vocab)
+        return
+    global _VOCAB
+    _VOCAB = vocab
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_pickled_in_worker, jobs_list, chunksize=8)
+    finally:
+        _VOCAB = None
+
+
+_VOCAB: Vocabulary | None = None
+
+
+def _pickled_in_worker(job: _Pending) -> bytes:
+    assert _VOCAB is not None
+    return _pickled(job, _VOCAB)
+
+
+def _pickled(job: _Pending, vocab: Vocabulary) -> bytes:
+    return pickle.dumps(read_unit(job.kind, job.path, job.raw, vocab), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(path: Path) -> object:
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+
+
+def _save(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _prune(store: Path, used: set[str]) -> None:
+    """Forget units of files no longer in the catalogue (an edited file leaves its old version)."""
+    if not store.is_dir():
+        return
+    for kept in store.glob("*.pickle"):
+        if kept.stem not in used:
+            kept.unlink(missing_ok=True)
