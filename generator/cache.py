@@ -212,6 +212,8 @@ class BuildCache:
         self.manifest: dict[str, tuple[Digest, Digest]] = {}
         self.new_manifest: dict[str, tuple[Digest, Digest]] = {}
         self.search_parts: dict[str, Digest] = {}
+        #: The pieces of site-wide files this build used (see :class:`Pieces`).
+        self.pieces: Pieces | None = None
 
     @classmethod
     def open(cls, options: Any, theme_dirs: Iterable[Path]) -> BuildCache:
@@ -242,6 +244,8 @@ class BuildCache:
         state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts))
         _save(self.folder / "outputs.pickle", self.new_manifest)
         _save(self.folder / "state.pickle", state)
+        if self.pieces is not None:
+            self.pieces.prune()
 
     @staticmethod
     def forget(out: Path) -> None:
@@ -410,3 +414,52 @@ def _files_with_hidden(root: Path, skip_parts: bool) -> Iterator[Path]:
         dirs.sort()
         for name in sorted(names):
             yield Path(folder) / name
+
+
+# --- pieces of the site-wide files ------------------------------------------------------------
+
+#: Producers that build their file from per-catalogue pieces (registered by their modules).
+PIECE_NAMES: set[str] = set()
+
+
+class Pieces:
+    """Per-catalogue pieces of the site-wide files, kept between builds.
+
+    ``catalog.json`` holds every item of a city (100 MB at 100,000 items) and the standard
+    library's indented JSON encoder is pure Python: re-encoding it all after a one-item edit
+    took seconds. Each catalogue's piece of such a file is kept under a key of what it is made
+    from (the catalogue's digest, ``base_url`` and gkml's code), so an edit re-makes one piece
+    and joins the others as they were. Worker processes share the folder; a piece is written
+    beside and renamed, so a reader never sees half of one.
+    """
+
+    def __init__(self, folder: Path, fingerprints: Fingerprints):
+        self.folder = folder
+        self.fingerprints = fingerprints
+        self.salt = fingerprints.code + fingerprints.model.site.base_url.encode()
+
+    def key(self, name: str, ident: str) -> str:
+        return digest(self.salt + f"\0{name}\0{ident}\0".encode() + self.fingerprints.catalogue(ident)).hex()
+
+    def get(self, name: str, ident: str, make: Callable[[], str]) -> str:
+        path = self.folder / f"{self.key(name, ident)}.txt"
+        # Bytes, not text mode: a CSV piece's \r\n must come back as it went in.
+        try:
+            return path.read_bytes().decode("utf-8")
+        except OSError:
+            pass
+        text = make()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_bytes(text.encode("utf-8"))
+        os.replace(temporary, path)
+        return text
+
+    def prune(self) -> None:
+        """Forget the pieces of catalogues that changed or went."""
+        if not self.folder.is_dir():
+            return
+        keep = {f"{self.key(name, c.id)}.txt" for name in PIECE_NAMES for c in self.fingerprints.model.catalogues}
+        for path in self.folder.iterdir():
+            if path.name not in keep:
+                path.unlink(missing_ok=True)

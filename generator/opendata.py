@@ -5,15 +5,20 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
+from .cache import PIECE_NAMES
 from .model import Catalogue, Item, SiteModel
 from .outputs import Output, planner, producer
 from .render_context import RenderContext
+
+# Their per-catalogue pieces are kept between builds (cache.Pieces).
+PIECE_NAMES.update({"catalog_json", "catalog_csv", "sitemap"})
 
 CSV_COLUMNS = (
     "目录", "目录标识", "类别", "一级事项", "二级事项", "公开内容（要素）", "公开依据", "公开时限", "公开主体",
@@ -75,6 +80,7 @@ def catalogue_record(model: SiteModel, catalogue: Catalogue) -> dict[str, Any]:
 
 @producer("catalog_json")
 def catalog_json(ctx: RenderContext, _key: str) -> bytes:
+    """``json.dumps(everything, indent=1)``, byte for byte, joined from per-catalogue pieces."""
     model = ctx.model
     site = model.site
     data = {
@@ -84,9 +90,25 @@ def catalog_json(ctx: RenderContext, _key: str) -> bytes:
         "base_url": site.base_url,
         "updated": model.updated.isoformat() if model.updated else None,
         "catalogues": [catalogue_record(model, c) for c in model.catalogues],
-        "items": [item_record(model, i) for i in model.items],
     }
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    pieces = [ctx.piece("catalog_json", c.id, functools.partial(_json_items, model, c)) for c in model.catalogues]
+    items = ",\n".join(piece for piece in pieces if piece)
+    if not items:
+        data["items"] = []
+        return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    head = json.dumps(data, ensure_ascii=False, indent=1)
+    # "items" is the last key: the head's closing brace gives way to the list.
+    return (head[:-2] + ',\n "items": [\n' + items + "\n ]\n}\n").encode("utf-8")
+
+
+def _json_items(model: SiteModel, catalogue: Catalogue) -> str:
+    """A catalogue's items as they stand in catalog.json's "items" list (two levels in).
+
+    JSON text never holds a raw line break (strings escape it), so indenting every line is safe.
+    """
+    return ",\n".join(
+        "  " + json.dumps(item_record(model, item), ensure_ascii=False, indent=1).replace("\n", "\n  ")
+        for item in catalogue.items)
 
 
 @producer("catalog_schema")
@@ -100,22 +122,27 @@ def catalog_schema(ctx: RenderContext, _key: str) -> bytes:
 def catalog_csv(ctx: RenderContext, _key: str) -> bytes:
     model = ctx.model
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for catalogue in model.catalogues:
-        for item in catalogue.items:
-            writer.writerow([
-                catalogue.name, catalogue.id, item.group or "", item.category, item.name,
-                "；".join(item.content),
-                "；".join(_basis_text(b) for b in item.basis),
-                item.timing, item.subject, "、".join(item.channels),
-                item.audience_group and f"{item.audience}（{item.audience_group}）" or item.audience or "",
-                item.mode or "", "、".join(item.levels),
-                "已撤销" if item.withdrawal else "有效",
-                item.id, model.site.absolute(item.path), model.site.absolute(item.path + "qr.svg"),
-            ])
+    csv.writer(buffer).writerow(CSV_COLUMNS)
+    rows = "".join(ctx.piece("catalog_csv", c.id, functools.partial(_csv_rows, model, c)) for c in model.catalogues)
     # The BOM is what makes Excel on Windows read the file as UTF-8 instead of GBK.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return ("\ufeff" + buffer.getvalue() + rows).encode("utf-8")
+
+
+def _csv_rows(model: SiteModel, catalogue: Catalogue) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for item in catalogue.items:
+        writer.writerow([
+            catalogue.name, catalogue.id, item.group or "", item.category, item.name,
+            "；".join(item.content),
+            "；".join(_basis_text(b) for b in item.basis),
+            item.timing, item.subject, "、".join(item.channels),
+            item.audience_group and f"{item.audience}（{item.audience_group}）" or item.audience or "",
+            item.mode or "", "、".join(item.levels),
+            "已撤销" if item.withdrawal else "有效",
+            item.id, model.site.absolute(item.path), model.site.absolute(item.path + "qr.svg"),
+        ])
+    return buffer.getvalue()
 
 
 def _basis_text(basis: Any) -> str:
@@ -130,21 +157,27 @@ def _basis_text(basis: Any) -> str:
 @producer("sitemap")
 def sitemap(ctx: RenderContext, _key: str) -> bytes:
     model = ctx.model
-    entries: list[tuple[str, str | None]] = [("", model.updated.isoformat() if model.updated else None)]
-    for catalogue in model.catalogues:
-        entries.append((catalogue.path, catalogue.updated.isoformat()))
-        for item in catalogue.items:
-            newest = max([c.date for c in item.changes] + [catalogue.updated])
-            entries.append((item.path, newest.isoformat()))
-    entries += [(page.path, None) for page in model.pages]
-    entries += [(path, None) for path in ctx.extras.get("sitemap_extra", ())]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for path, lastmod in entries:
-        lastmod_xml = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
-        lines.append(f"  <url><loc>{escape(model.site.absolute(path))}</loc>{lastmod_xml}</url>")
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+             _url(model, "", model.updated.isoformat() if model.updated else None)]
+    lines += [ctx.piece("sitemap", c.id, functools.partial(_catalogue_urls, model, c)) for c in model.catalogues]
+    lines += [_url(model, page.path, None) for page in model.pages]
+    lines += [_url(model, path, None) for path in ctx.extras.get("sitemap_extra", ())]
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _catalogue_urls(model: SiteModel, catalogue: Catalogue) -> str:
+    lines = [_url(model, catalogue.path, catalogue.updated.isoformat())]
+    for item in catalogue.items:
+        newest = max([c.date for c in item.changes] + [catalogue.updated])
+        lines.append(_url(model, item.path, newest.isoformat()))
+    return "\n".join(lines)
+
+
+def _url(model: SiteModel, path: str, lastmod: str | None) -> str:
+    lastmod_xml = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
+    return f"  <url><loc>{escape(model.site.absolute(path))}</loc>{lastmod_xml}</url>"
 
 
 @producer("robots")

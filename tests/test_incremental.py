@@ -356,3 +356,28 @@ def test_build_killed_while_moving_files_in_is_finished_by_the_next(catalog: Pat
     _build(catalog, out)
     assert not [p for p in tmp_path.iterdir() if ".patch-" in p.name]
     assert _tree(out) == _cold(catalog, tmp_path)
+
+
+def test_open_data_joined_from_kept_pieces_is_what_one_encoder_writes(catalog: Path, tmp_path: Path) -> None:
+    """catalog.json and catalog.csv, joined from per-catalogue pieces, equal one encoding of the whole."""
+    import csv
+    import json
+    out = tmp_path / "site"
+    _build(catalog, out)
+    pieces = tmp_path / cache.CACHE_FOLDER / "site" / "pieces"
+    before = {p.name for p in pieces.iterdir()}
+    assert len(before) == 3 * 3     # json, csv and sitemap pieces of three catalogues
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, out)
+    after = {p.name for p in pieces.iterdir()}
+    assert len(after) == 9 and len(before & after) == 6     # only the edited catalogue's pieces were made again
+    text = (out / "catalog.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert json.dumps(data, ensure_ascii=False, indent=1) + "\n" == text
+    assert "招生入学政策（新）" in {item["name"] for item in data["items"]}
+    table = (out / "catalog.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(table, newline="")))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    assert buffer.getvalue() == table and len(rows) == 1 + len(data["items"])
+    assert _tree(out) == _cold(catalog, tmp_path)
