@@ -170,8 +170,9 @@ def build(options: BuildOptions) -> BuildReport:
         raise CatalogueError(problems)
     protected = [options.catalog] + [p for p in (options.content, options.theme) if p]
     check_out_dir(options.out, protected)
-    # Collected before the workers fork, so each does not inherit the check's garbage.
-    gc.collect()
+    # What exists now is kept for the whole build: frozen, the workers' collections never walk
+    # (and so never copy) the model they inherit.
+    gc.freeze()
     theme = Theme(options.theme)
     ctx = RenderContext(checked.model, theme)
     mark = time.perf_counter()
@@ -236,14 +237,14 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, tuple[bytes, Any] | None]:
+def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, tuple[Any, ...] | None]:
     """The no-change fast path: (report, None) when the last build of --out still stands, else
-    (None, the inputs' fingerprint and hasher) for the cache of the full build."""
+    (None, the inputs' fingerprint, hasher and file digests) for the cache of the full build."""
     if not options.cache:
         return None, None
     previous = cache.BuildCache.open(options, Theme(options.theme).directories)
     if not previous.unchanged():
-        return None, (previous.inputs, previous.partial)
+        return None, (previous.inputs, previous.partial, previous.files)
     state = previous.previous
     if options.strict and state.problems.warnings:
         raise CatalogueError(state.problems)

@@ -8,16 +8,16 @@ before anything is written, and (2) producing can be fanned out over processes â
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from .render_context import RenderContext
 
 
-@dataclass(frozen=True, order=True)
-class Output:
+class Output(NamedTuple):
+    """One file of the site. A tuple: a city's plan holds 300,000 of them."""
+
     path: str          # site-relative, POSIX: "items/edu-policy/index.html"
     producer: str      # a name registered with @producer
     key: str = ""      # what the producer makes: an item id, a catalogue id â€¦

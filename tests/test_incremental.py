@@ -381,3 +381,17 @@ def test_open_data_joined_from_kept_pieces_is_what_one_encoder_writes(catalog: P
     csv.writer(buffer).writerows(rows)
     assert buffer.getvalue() == table and len(rows) == 1 + len(data["items"])
     assert _tree(out) == _cold(catalog, tmp_path)
+
+
+def test_edit_in_the_same_second_as_the_build_is_seen(catalog: Path, tmp_path: Path) -> None:
+    """Files are not read again when their stat is unchanged, but a fresh edit is always read."""
+    out = tmp_path / "site"
+    path = catalog / "domains/compulsory-education.yaml"
+    _build(catalog, out)
+    stat = path.stat()
+    # Same size, same modification time: only the content differs (an editor's fast save).
+    _edit(path, "name: 招生入学政策", "name: 招生入学政箓")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    report = _build(catalog, out)
+    assert not report.unchanged
+    assert "招生入学政箓" in (out / "items/edu-enrolment-policy/index.html").read_text(encoding="utf-8")
