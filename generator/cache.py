@@ -2,22 +2,25 @@
 
 A city's site holds 100,000 items and 300,000 files; an editor who fixes one item should not
 wait for all of them. The cache lives in ``.gkml-cache/<out name>/`` beside ``--out`` (git
-ignores ``.gkml-*``) and holds two things from the last successful build:
+ignores ``.gkml-*``) and holds, from the last successful build:
 
+* ``files.marshal`` — each input file's digest with its ``stat`` (:class:`FileDigests`), so an
+  unchanged file is not read again just to learn that it is unchanged.
 * ``state.pickle`` — the fingerprint of every input (catalogue, content and theme files, the
   options, gkml's own code and the libraries that shape output). When nothing changed and the
-  published folder is still the one that build swapped in, the build stops there: no file is
-  read twice, none is written (:func:`unchanged`).
-* ``outputs.pickle`` — for every output path, the fingerprint of what it was made from and the
+  published folder is still the one that build published, the build stops there: no file is
+  read twice, none is written (:meth:`BuildCache.unchanged`).
+* ``units/`` — each catalogue file checked on its own (:mod:`units`).
+* ``outputs.marshal`` — for every output path, the fingerprint of what it was made from and the
   digest of its bytes. A new build computes each output's fingerprint; when it matches, the
-  file of the previous ``--out`` is hard-linked into the staging folder instead of being
-  produced again. An output whose fingerprint changed is produced, and if its bytes come out
-  the same it is linked too, so only files whose bytes changed are written (their inodes and
-  mtimes are left alone: a deploy by rsync copies little).
+  previous file is reused. An output whose fingerprint changed is produced, and if its bytes
+  come out the same it is reused too, so only files whose bytes changed are written (the
+  others keep their inode and mtime: a deploy by rsync copies little).
+* ``pieces/`` — per-catalogue parts of the site-wide files (:class:`Pieces`).
 
-Atomic publishing is kept (:mod:`publish`): the staging folder is still a new folder swapped
-in at the end; a linked file is never written to (new bytes always go to a new file), so the
-old ``--out`` stays intact until the swap and a failed build leaves it untouched.
+Publishing stays atomic for failures (:mod:`publish`): changed files go to a new staging
+folder first and reach ``--out`` only when the whole build succeeded; a file of the previous
+``--out`` is never written to (new bytes always go to a new file).
 
 An output's fingerprint covers what its producer reads. The producers of one item or one
 catalogue declare it in :data:`DEPENDS`; every other producer depends on the whole model, so a

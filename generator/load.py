@@ -6,6 +6,7 @@ and is left out, so the other files are still checked in the same run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def load_site(root: Path, problems: Problems) -> Document | None:
 def load_sources(root: Path, problems: Problems) -> Sources:
     sources = Sources(root)
     sources.site = load_site(root, problems)
+    for kind, path in catalogue_files(root, problems):
+        doc = _parse(path, problems)
+        if doc is not None:
+            sources.catalogues.append((kind, doc))
+        else:
+            sources.unreadable.add((kind, path.stem))
+    lock = root / "ids.lock"
+    sources.lock_path = lock
+    return sources
+
+
+def catalogue_files(root: Path, problems: Problems) -> Iterator[tuple[str, Path]]:
+    """(folder kind, path) of every catalogue file, in file-name order so every run sees the same sequence."""
     for folder, kind in CATALOGUE_FOLDERS.items():
         directory = root / folder
         if not directory.is_dir():
@@ -49,16 +63,8 @@ def load_sources(root: Path, problems: Problems) -> Sources:
             if path.suffix == ".yml":
                 problems.error(path, None, f"扩展名应为 .yaml：请把 {path.name} 改名为 {path.stem}.yaml")
                 continue
-            if path.suffix != ".yaml":
-                continue
-            doc = _parse(path, problems)
-            if doc is not None:
-                sources.catalogues.append((kind, doc))
-            else:
-                sources.unreadable.add((kind, path.stem))
-    lock = root / "ids.lock"
-    sources.lock_path = lock
-    return sources
+            if path.suffix == ".yaml":
+                yield kind, path
 
 
 def _parse(path: Path, problems: Problems) -> Document | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import json
 import mimetypes
-import shutil
 import socketserver
 import sys
 import threading
@@ -134,22 +133,25 @@ class PreviewState:
 
 
 class Builder:
-    """Builds into ``workdir/site-N`` and publishes each good build to the state."""
+    """Builds into ``workdir/site`` and publishes each good build to the state.
+
+    Each rebuild is incremental (the build's cache beside that folder): an edit re-renders the
+    pages it touches and moves them in, a failed build leaves the last good site as it was.
+    """
 
     def __init__(self, catalog: Path, content: Path | None, theme: Path | None, base_url: str, workdir: Path,
                  state: PreviewState, say: Callable[[str], None]):
         self.catalog, self.content, self.theme = catalog, content, theme
         self.base_url, self.workdir, self.state, self.say = base_url, workdir, state, say
         self.count = 0
-        self._retired: list[Path] = []
 
     def rebuild(self) -> bool:
         self.count += 1
-        out = self.workdir / f"site-{self.count}"
+        out = self.workdir / "site"
         # One process: forked workers would each print a traceback on Ctrl-C, and a
         # preview rebuild is small next to the time an editor takes to look at it.
         options = BuildOptions(catalog=self.catalog, content=self.content, theme=self.theme, out=out,
-                               base_url=self.base_url, jobs=1)
+                               base_url=self.base_url, jobs=1, cache=True)
         started = time.perf_counter()
         try:
             report = build(options)
@@ -172,15 +174,10 @@ class Builder:
             self.state.failed([line])
             self.say(line)
             return False
-        old = self.state.succeeded(out)
+        self.state.succeeded(out)
         for line in (p.format() for p in report.problems.sorted()):
             self.say(line)
         self.say(f"已生成（{report.files} 个文件，用时 {time.perf_counter() - started:.1f} 秒）。")
-        # Keep the site before the old one a little longer: a page may still be loading from it.
-        if old is not None:
-            self._retired.append(old)
-        while len(self._retired) > 1:
-            shutil.rmtree(self._retired.pop(0), ignore_errors=True)
         return True
 
 

@@ -14,6 +14,7 @@ alone, and the model is assembled from the files' catalogues (:func:`model.assem
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .load import CATALOGUE_FOLDERS
+from .load import catalogue_files
 from .model import Catalogue, catalogue_from
 from .problems import Position, Problem, Problems
 from .validate import FileFacts, Vocabulary, check_catalogue, facts_of
@@ -72,22 +73,6 @@ class _Pending:
     key: str
 
 
-def catalogue_files(root: Path, problems: Problems) -> Iterator[tuple[str, Path]]:
-    """(folder kind, path) of every catalogue file, in file-name order (as load.py finds them)."""
-    for folder, kind in CATALOGUE_FOLDERS.items():
-        directory = root / folder
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.iterdir()):
-            if path.name.startswith(".") or not path.is_file():
-                continue
-            if path.suffix == ".yml":
-                problems.error(path, None, f"扩展名应为 .yaml：请把 {path.name} 改名为 {path.stem}.yaml")
-                continue
-            if path.suffix == ".yaml":
-                yield kind, path
-
-
 def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | None = None,
                jobs: int = 0, code: bytes = b"") -> list[Unit]:
     """Every catalogue file's unit, in file order; ``store``: the folder of kept units.
@@ -133,7 +118,8 @@ def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int) -> Iterat
     global _VOCAB
     _VOCAB = vocab
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        # The parent pauses its cycle collector while loading; parsing makes cycles, so workers collect.
+        with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
             yield from pool.imap(_pickled_in_worker, jobs_list, chunksize=8)
     finally:
         _VOCAB = None
