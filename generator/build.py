@@ -327,6 +327,33 @@ def _write_chunk(chunk: list[Output]) -> list[Written | None]:
     return [_WORKER.write(output) for output in chunk]
 
 
+def _unchanged_owners(ctx: RenderContext, outputs: list[Output], build_cache: cache.BuildCache,
+                      fingerprints: cache.Fingerprints, patch: bool) -> tuple[list[Output], list[Written | None]]:
+    """Split off the outputs of catalogues whose every input is as the last build saw it.
+
+    Their records are the previous build's, as they are; only the rest go to the workers. With a
+    whole new folder staged (no patch) their files must still be linked, so nothing is split.
+    """
+    for catalogue in ctx.model.catalogues:
+        build_cache.owners[catalogue.id] = fingerprints.owner(catalogue.id)
+    if not patch:
+        return outputs, []
+    unchanged = {c for c, value in build_cache.owners.items() if build_cache.previous_owner(c) == value}
+    if not unchanged:
+        return outputs, []
+    model, manifest = ctx.model, build_cache.manifest
+    rest: list[Output] = []
+    kept: list[Written | None] = []
+    for output in outputs:
+        owner = cache.OWNED.get(output.producer)
+        old = manifest.get(output.path) if owner is not None else None
+        if old is not None and owner(model, output.key) in unchanged:
+            kept.append((output.path, old[0], old[1], False))
+        else:
+            rest.append(output)
+    return rest, kept
+
+
 def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: BuildOptions,
                build_cache: cache.BuildCache | None = None, digests: dict[str, bytes] | None = None,
                patch: bool = False) -> int:
@@ -342,8 +369,10 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
     jobs = options.jobs or os.cpu_count() or 1
     total = len(outputs)
     results: list[Written | None] = []
-    if jobs <= 1 or total < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
-        for done, output in enumerate(outputs, 1):
+    if build_cache is not None and fingerprints is not None:
+        outputs, results = _unchanged_owners(ctx, outputs, build_cache, fingerprints, patch)
+    if jobs <= 1 or len(outputs) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+        for done, output in enumerate(outputs, len(results) + 1):
             results.append(writer.write(output))
             if options.progress and done % 200 == 0:
                 options.progress("render", done, total)
@@ -357,7 +386,7 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
         parts = [o for o in outputs if o.producer in cache.DEPENDS]
         size = min(2000, max(50, len(parts) // (jobs * 16)))
         chunks = [[o] for o in whole] + [parts[i:i + size] for i in range(0, len(parts), size)]
-        done = 0
+        done = len(results)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 for chunk_results in pool.imap_unordered(_write_chunk, chunks):

@@ -207,6 +207,8 @@ class State:
     items: int = 0
     #: search index part folder → digest of the pages it indexed
     search_parts: dict[str, Digest] = field(default_factory=dict)
+    #: catalogue id → digest of everything its own outputs depend on (:meth:`Fingerprints.owner`)
+    owners: dict[str, Digest] = field(default_factory=dict)
 
 
 def _out_id(out: Path) -> tuple[int, ...] | None:
@@ -272,6 +274,7 @@ class BuildCache:
         self.manifest: dict[str, tuple[Digest, Digest]] = {}
         self.new_manifest: dict[str, tuple[Digest, Digest]] = {}
         self.search_parts: dict[str, Digest] = {}
+        self.owners: dict[str, Digest] = {}
         #: The pieces of site-wide files this build used (see :class:`Pieces`).
         self.pieces: Pieces | None = None
 
@@ -297,12 +300,16 @@ class BuildCache:
             if isinstance(manifest, dict):
                 self.manifest = manifest
 
+    def previous_owner(self, catalogue_id: str) -> Digest | None:
+        return self.previous.owners.get(catalogue_id) if self.manifest else None
+
     def previous_search_part(self, folder: str) -> Digest | None:
         return self.previous.search_parts.get(folder) if self.out_is_ours else None
 
     def save(self, problems: Problems, files: int, catalogues: int, items: int) -> None:
         """Record the build just published, with the problems a check of its inputs reports."""
-        state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts))
+        state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts),
+                      dict(self.owners))
         _save_plain(self.folder / MANIFEST, self.new_manifest)
         _save(self.folder / "state.pickle", state)
         if self.files is not None:
@@ -369,6 +376,21 @@ class Fingerprints:
                 self.header(catalogue) + b"".join(self.item(i.id) for i in catalogue.items))
         return found
 
+    def owner(self, ident: str) -> Digest:
+        """Everything the outputs a catalogue owns (:data:`OWNED`) depend on, in one digest.
+
+        Unchanged, every one of those outputs has its previous fingerprint: a build need not
+        even compute them (300,000 of them at a city's size).
+        """
+        catalogue = self.model.catalogues_by_id[ident]
+        parts = [self.site, self.code, self.model.site.base_url.encode(), self.catalogue(ident)]
+        if self.custom_theme:
+            parts.append(self.everything())
+        for item in catalogue.items:
+            if item.withdrawal and item.withdrawal.replaced_by in self.model.items_by_id:
+                parts.append(self.item(item.withdrawal.replaced_by))
+        return digest(b"".join(parts))
+
     def everything(self) -> Digest:
         if self._everything is None:
             self._everything = digest(b"".join(self.catalogue(c.id) for c in self.model.catalogues))
@@ -402,6 +424,14 @@ DEPENDS: dict[str, Callable[[Fingerprints, str], list[Digest]]] = {
     "wall_sheet": lambda fp, key: [fp.catalogue(key)],
     # A theme file's bytes are part of the site digest.
     "asset": lambda fp, key: [],
+}
+#: Producers whose output belongs to one catalogue: producer → the catalogue id of a key.
+OWNED: dict[str, Callable[[SiteModel, str], str]] = {
+    "item": lambda model, key: model.items_by_id[key].catalogue_id,
+    "poster": lambda model, key: model.items_by_id[key].catalogue_id,
+    "qr_svg": lambda model, key: model.items_by_id[key].catalogue_id,
+    "catalogue": lambda model, key: key,
+    "wall_sheet": lambda model, key: key,
 }
 #: Producers that use no template: a template edit leaves their outputs alone.
 THEME_FREE = {"qr_svg"}

@@ -395,3 +395,22 @@ def test_edit_in_the_same_second_as_the_build_is_seen(catalog: Path, tmp_path: P
     report = _build(catalog, out)
     assert not report.unchanged
     assert "招生入学政箓" in (out / "items/edu-enrolment-policy/index.html").read_text(encoding="utf-8")
+
+
+def test_unchanged_catalogues_outputs_are_not_even_fingerprinted(catalog: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit in one catalogue leaves the others' outputs to the manifest: none is looked at again."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    looked_at: list[str] = []
+    original = cache.Fingerprints.of
+    monkeypatch.setattr(cache.Fingerprints, "of", lambda self, output: looked_at.append(output.path) or original(self, output))
+    _build(catalog, out)
+    assert "items/edu-enrolment-policy/index.html" in looked_at
+    assert not [p for p in looked_at if p.startswith(("items/sa-", "domains/social-assistance/"))]
+    assert _tree(out) == _cold(catalog, tmp_path)
+    # A withdrawn item names its replacement: renaming the replacement reaches the other catalogue.
+    _edit(catalog / "domains/social-assistance.yaml", "name: 办事指南\n", "name: 低保办事指南\n")
+    _build(catalog, out)
+    assert _tree(out) == _cold(catalog, tmp_path)
