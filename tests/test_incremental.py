@@ -414,3 +414,22 @@ def test_unchanged_catalogues_outputs_are_not_even_fingerprinted(catalog: Path, 
     _edit(catalog / "domains/social-assistance.yaml", "name: 办事指南\n", "name: 低保办事指南\n")
     _build(catalog, out)
     assert _tree(out) == _cold(catalog, tmp_path)
+
+
+def test_validate_reports_the_same_problems_from_its_kept_files(catalog: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`gkml validate` keeps checked files too: a second run reads none and says the same."""
+    from generator import units
+    from generator.commands import validate
+    _edit(catalog / "domains/compulsory-education.yaml", "subject: 区教育局", "subject: ''")
+    options = BuildOptions(catalog=catalog, content=None, jobs=1)
+    assert validate.run(options) == 1
+    first = capsys.readouterr().err
+    assert "compulsory-education.yaml" in first and "error:" in first
+    read: list[str] = []
+    original = units.read_unit
+    monkeypatch.setattr(units, "read_unit", lambda kind, path, *rest: read.append(path.name) or original(kind, path, *rest))
+    assert validate.run(options) == 1
+    assert capsys.readouterr().err == first and read == []
+    assert (tmp_path / cache.CACHE_FOLDER / "validate" / "units").is_dir()
