@@ -185,8 +185,8 @@ def build(options: BuildOptions) -> BuildReport:
     # With the previous --out and its manifest at hand, only changed files are staged and moved
     # in; otherwise a whole new folder is staged and swapped in.
     patch = build_cache is not None and bool(build_cache.manifest)
-    publisher = patching(options.out) if patch else \
-        staging(options.out, background_cleanup=len(outputs) >= BACKGROUND_CLEANUP)
+    background = len(outputs) >= BACKGROUND_CLEANUP
+    publisher = patching(options.out, background) if patch else staging(options.out, background)
     with publisher as target:
         stage = target.folder if isinstance(target, Patch) else target
         mark = time.perf_counter()

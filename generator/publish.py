@@ -93,8 +93,9 @@ class Patch:
     finishes the job before it reads the cache (:func:`recover`).
     """
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, background_cleanup: bool = False):
         self.out = out.resolve()
+        self.background_cleanup = background_cleanup
         self.folder = self.out.parent / f".{self.out.name}.patch-{os.getpid()}"
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
@@ -106,7 +107,8 @@ class Patch:
         self.remove: list[str] = []
 
     def apply(self) -> None:
-        marker = {"deletions": self.deletions, "whole": self.whole, "remove": self.remove}
+        marker = {"deletions": self.deletions, "whole": self.whole, "remove": self.remove,
+                  "background": self.background_cleanup}
         temporary = self.folder / f"{READY}.tmp"
         temporary.write_text(json.dumps(marker, ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, self.folder / READY)
@@ -117,9 +119,12 @@ class Patch:
 
 
 @contextmanager
-def patching(out: Path) -> Iterator[Patch]:
-    """Yield a :class:`Patch`; apply it to ``out`` if the block succeeds, else forget it."""
-    patch = Patch(out)
+def patching(out: Path, background_cleanup: bool = False) -> Iterator[Patch]:
+    """Yield a :class:`Patch`; apply it to ``out`` if the block succeeds, else forget it.
+
+    ``background_cleanup``: replaced folders (the search index) are deleted by a detached process.
+    """
+    patch = Patch(out, background_cleanup)
     try:
         yield patch
     except BaseException:
@@ -147,15 +152,17 @@ def recover(out: Path) -> bool:
 def _apply(folder: Path, out: Path) -> None:
     marker = json.loads((folder / READY).read_text(encoding="utf-8"))
     whole = set(marker["whole"])
-    for name in marker["remove"]:
-        _remove(out / name, background=True)
-    for name in marker["whole"]:
-        if (folder / name).exists():          # not yet moved by an interrupted apply
-            old = out.parent / f".{out.name}.old-{os.getpid()}-{name}"
-            if (out / name).exists():
-                os.rename(out / name, old)
+    retired: list[Path] = []
+    for name in marker["remove"] + marker["whole"]:
+        # Out of --out at once (one rename), deleted at leisure: a large search index is
+        # 100,000 files, and a folder still being deleted must not be where the next build writes.
+        if (out / name).exists() and (name not in whole or (folder / name).exists()):
+            retired.append(out.parent / f".{out.name}.old-{os.getpid()}-{name}")
+            os.rename(out / name, retired[-1])
+        if name in whole and (folder / name).exists():     # not yet moved by an interrupted apply
             os.rename(folder / name, out / name)
-            _remove(old, background=True)
+    for old in retired:
+        _remove(old, background=marker.get("background", False))
     for directory, dirs, names in os.walk(folder):
         relative = os.path.relpath(directory, folder)
         if relative == ".":

@@ -433,3 +433,16 @@ def test_validate_reports_the_same_problems_from_its_kept_files(catalog: Path, t
     assert validate.run(options) == 1
     assert capsys.readouterr().err == first and read == []
     assert (tmp_path / cache.CACHE_FOLDER / "validate" / "units").is_dir()
+
+
+def test_search_index_follows_the_search_option_across_patches(catalog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    _build(catalog, out, search=True)
+    assert (out / SEARCH_DIR / "pagefind.js").is_file()
+    _build(catalog, out, search=False)
+    assert not (out / SEARCH_DIR).exists()
+    assert _tree(out) == _cold(catalog, tmp_path, search=False)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, out, search=True)
+    assert (out / SEARCH_DIR / "pagefind.js").is_file()
+    assert not [p for p in tmp_path.iterdir() if ".patch-" in p.name or ".old-" in p.name]
