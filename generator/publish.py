@@ -140,6 +140,9 @@ def recover(out: Path) -> bool:
     """
     out = out.resolve()
     recovered = False
+    # Replaced folders whose removal was interrupted (a killed cleanup) go now.
+    for stale in out.parent.glob(f".{out.name}.old-*"):
+        _remove(stale, background=True)
     for folder in sorted(out.parent.glob(f".{out.name}.patch-*")):
         if (folder / READY).is_file() and out.is_dir():
             _apply(folder, out)
