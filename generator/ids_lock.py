@@ -173,6 +173,8 @@ def record(catalog: Path, model: "SiteModel") -> list[str]:
     old = lock.ids if lock else set()
     built = {item.id for item in model.items}
     new = sorted(built - old)
+    if lock is not None and not new:
+        return new           # nothing to add: the lock stays byte for byte as the editor keeps it
     text = contents(old | built)
     if path.is_file() and path.read_bytes() == text.encode("utf-8"):
         return new
