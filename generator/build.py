@@ -112,7 +112,8 @@ def check(options: BuildOptions, store: Path | None = None) -> Checked:
     site_doc = load_site(options.catalog, problems)
     check_site(site_doc, problems)
     vocabulary = site_vocabulary(site_doc.data if site_doc else None)
-    units = read_units(options.catalog, vocabulary, problems, store, options.jobs, cache.code_digest())
+    units = read_units(options.catalog, vocabulary, problems, store, options.jobs, cache.code_digest(),
+                       options.progress)
     for unit in units:
         problems.items.extend(unit.problems)
     facts = [unit.facts for unit in units if unit.readable]
@@ -374,7 +375,7 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
     if jobs <= 1 or len(outputs) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
         for done, output in enumerate(outputs, len(results) + 1):
             results.append(writer.write(output))
-            if options.progress and done % 200 == 0:
+            if options.progress and (done % 200 == 0 or done == total):
                 options.progress("render", done, total)
     else:
         # Forked workers inherit the model, templates and the previous manifest already in

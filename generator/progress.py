@@ -13,7 +13,7 @@ from contextlib import contextmanager
 ProgressCallback = Callable[[str, int, int], None]
 
 #: Stage names the build reports → what the person at the terminal reads.
-STAGE_LABELS = {"render": "生成页面"}
+STAGE_LABELS = {"check": "读取并校验目录文件", "render": "生成页面"}
 
 
 @contextmanager

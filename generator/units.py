@@ -19,7 +19,7 @@ import hashlib
 import multiprocessing
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,10 +74,12 @@ class _Pending:
 
 
 def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | None = None,
-               jobs: int = 0, code: bytes = b"") -> list[Unit]:
+               jobs: int = 0, code: bytes = b"",
+               progress: Callable[[str, int, int], None] | None = None) -> list[Unit]:
     """Every catalogue file's unit, in file order; ``store``: the folder of kept units.
 
     Problems of unreadable files are added to ``problems``; each unit keeps its own.
+    ``progress("check", done, total)`` is told of each file that had to be read.
     """
     units: list[Unit | None] = []
     pending: list[tuple[int, _Pending]] = []
@@ -98,11 +100,14 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
             continue
         units.append(None)
         pending.append((len(units) - 1, _Pending(kind, path, raw, key)))
-    for (index, job), data in zip(pending, _read_all([job for _, job in pending], vocab, jobs), strict=True):
+    jobs_list = [job for _, job in pending]
+    for done, ((index, job), data) in enumerate(zip(pending, _read_all(jobs_list, vocab, jobs), strict=True), 1):
         unit = pickle.loads(data)
         units[index] = unit
         if store is not None and unit.readable:
             _save(store / f"{job.key}.pickle", data)
+        if progress is not None and (done % 20 == 0 or done == len(pending)):
+            progress("check", done, len(pending))
     if store is not None:
         _prune(store, used)
     return [unit for unit in units if unit is not None]

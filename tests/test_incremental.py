@@ -446,3 +446,16 @@ def test_search_index_follows_the_search_option_across_patches(catalog: Path, tm
     _build(catalog, out, search=True)
     assert (out / SEARCH_DIR / "pagefind.js").is_file()
     assert not [p for p in tmp_path.iterdir() if ".patch-" in p.name or ".old-" in p.name]
+
+
+def test_progress_reports_files_read_then_pages(catalog: Path, tmp_path: Path) -> None:
+    """A city's cold build spends seconds reading files before the first page: the bar says so."""
+    seen: list[tuple[str, int, int]] = []
+    _build(catalog, tmp_path / "site", progress=lambda stage, done, total: seen.append((stage, done, total)))
+    stages = [stage for stage, _, _ in seen]
+    assert ("check", 3, 3) in seen and "render" in stages
+    assert stages.index("check") < stages.index("render")
+    seen.clear()
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, tmp_path / "site", progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert ("check", 1, 1) in seen      # only the edited file was read
