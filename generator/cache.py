@@ -40,7 +40,6 @@ import os
 import pickle
 import platform
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields

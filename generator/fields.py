@@ -6,7 +6,7 @@ docs are all derived from these declarations, so a field is described exactly on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from . import standard_lists as std

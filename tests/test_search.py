@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from generator import search_index
-from generator.build import BuildOptions, build
+from generator.build import BuildOptions
 from generator.commands import build as build_command
 
 from .conftest import MINI, Served, build_site, serve
