@@ -58,6 +58,14 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _built_then_edited(catalog: Path, tmp_path: Path) -> Path:
+    """Build ``catalog`` into tmp_path/site, then rename one item as an editor would; returns the site."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    return out
+
+
 @pytest.fixture
 def catalog(tmp_path: Path) -> Path:
     return copy_catalog(MINI, tmp_path / "catalog")
@@ -266,9 +274,7 @@ def test_large_site_old_folder_removed_in_background(catalog: Path, tmp_path: Pa
     publishes at once, and the old folder is gone soon after."""
     import time
     monkeypatch.setattr(build_module, "BACKGROUND_CLEANUP", 1)
-    out = tmp_path / "site"
-    _build(catalog, out)
-    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    out = _built_then_edited(catalog, tmp_path)
     _build(catalog, out)
     assert _tree(out) == _cold(catalog, tmp_path)
     for _ in range(100):
@@ -335,9 +341,7 @@ def test_catalogue_dropped_by_an_edit_is_removed_from_out(catalog: Path, tmp_pat
 def test_build_killed_while_moving_files_in_is_finished_by_the_next(catalog: Path, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from generator import publish
-    out = tmp_path / "site"
-    _build(catalog, out)
-    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    out = _built_then_edited(catalog, tmp_path)
     moved: list[object] = []
     real_replace = os.replace
 
@@ -400,9 +404,7 @@ def test_edit_in_the_same_second_as_the_build_is_seen(catalog: Path, tmp_path: P
 def test_unchanged_catalogues_outputs_are_not_even_fingerprinted(catalog: Path, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """An edit in one catalogue leaves the others' outputs to the manifest: none is looked at again."""
-    out = tmp_path / "site"
-    _build(catalog, out)
-    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    out = _built_then_edited(catalog, tmp_path)
     looked_at: list[str] = []
     original = cache.Fingerprints.of
     monkeypatch.setattr(cache.Fingerprints, "of", lambda self, output: looked_at.append(output.path) or original(self, output))
