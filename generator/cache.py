@@ -218,20 +218,25 @@ def _out_id(out: Path) -> tuple[int, ...] | None:
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _load(path: Path) -> Any:
+def load_pickle(path: Path) -> Any:
+    """What :func:`write_atomically` kept pickled at ``path``, or None (missing, stale, damaged)."""
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
         return None
 
 
-def _save(path: Path, value: Any) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write beside, then rename: a reader (another worker, the next build) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    temporary.write_bytes(data)
     os.replace(temporary, path)
+
+
+def _save(path: Path, value: Any) -> None:
+    write_atomically(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 #: Every output's (fingerprint, digest of its bytes), by path: only str, bytes and tuples, so
@@ -247,10 +252,7 @@ def _load_plain(path: Path) -> Any:
 
 
 def _save_plain(path: Path, value: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_bytes(marshal.dumps(value))
-    os.replace(temporary, path)
+    write_atomically(path, marshal.dumps(value))
 
 
 # --- the cache of one output folder -------------------------------------------------------
@@ -266,7 +268,7 @@ class BuildCache:
         self.inputs = inputs
         #: The inputs' hasher without the id lock, to fingerprint the lock this build adds to.
         self.partial = partial
-        state = _load(self.folder / "state.pickle")
+        state = load_pickle(self.folder / "state.pickle")
         self.previous: State = state if isinstance(state, State) else State()
         #: True when the published folder is the one the cached state describes.
         self.out_is_ours = self.previous.out_id is not None and self.previous.out_id == _out_id(self.out)
@@ -541,10 +543,7 @@ class Pieces:
         except OSError:
             pass
         text = make()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_bytes(text.encode("utf-8"))
-        os.replace(temporary, path)
+        write_atomically(path, text.encode("utf-8"))
         return text
 
     def prune(self) -> None:

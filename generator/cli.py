@@ -68,7 +68,7 @@ def main() -> None:
 @content_option
 @theme_option
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default="build", show_default=True,
-              help="输出文件夹；构建成功后整体替换，失败时保持原样。")
+              help="输出文件夹；构建全部成功后才更新，失败时保持原样。")
 @click.option("--base-url", default=None, help="覆盖 site.yaml 中的站点网址（如预发布环境）。")
 @click.option("-j", "--jobs", type=click.IntRange(0, 64), default=0, help="并行进程数，0 表示按 CPU 核数。")
 @click.option("--no-cache", "no_cache", is_flag=True,

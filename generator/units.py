@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import load_pickle, write_atomically
 from .load import catalogue_files
 from .model import Catalogue, catalogue_from
 from .problems import Position, Problem, Problems
@@ -94,7 +95,7 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
             continue
         key = hashlib.blake2b(salt + f"\0{kind}\0{path}\0".encode() + raw, digest_size=16).hexdigest()
         used.add(key)
-        kept = _load(store / f"{key}.pickle") if store is not None else None
+        kept = load_pickle(store / f"{key}.pickle") if store is not None else None
         if isinstance(kept, Unit) and kept.facts.path == path:
             units.append(kept)
             continue
@@ -142,21 +143,10 @@ def _pickled(job: _Pending, vocab: Vocabulary) -> bytes:
     return pickle.dumps(read_unit(job.kind, job.path, job.raw, vocab), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _load(path: Path) -> object:
-    try:
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-        return None
-
-
 def _save(path: Path, data: bytes) -> None:
     """Keep a unit; a folder we may not write to (a read-only checkout) only means no cache."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
+        write_atomically(path, data)
     except OSError:
         pass
 
