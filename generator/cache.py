@@ -208,6 +208,8 @@ class State:
     search_parts: dict[str, Digest] = field(default_factory=dict)
     #: catalogue id → digest of everything its own outputs depend on (:meth:`Fingerprints.owner`)
     owners: dict[str, Digest] = field(default_factory=dict)
+    #: The gkml that wrote it: another version's state (perhaps of another shape) is not read.
+    code: Digest | None = None
 
 
 def _out_id(out: Path) -> tuple[int, ...] | None:
@@ -269,7 +271,9 @@ class BuildCache:
         #: The inputs' hasher without the id lock, to fingerprint the lock this build adds to.
         self.partial = partial
         state = load_pickle(self.folder / "state.pickle")
-        self.previous: State = state if isinstance(state, State) else State()
+        # A state pickled by another gkml may lack fields this one has: start afresh instead.
+        current = isinstance(state, State) and getattr(state, "code", None) == code_digest()
+        self.previous: State = state if current else State()
         #: True when the published folder is the one the cached state describes.
         self.out_is_ours = self.previous.out_id is not None and self.previous.out_id == _out_id(self.out)
         self.manifest: dict[str, tuple[Digest, Digest]] = {}
@@ -310,7 +314,7 @@ class BuildCache:
     def save(self, problems: Problems, files: int, catalogues: int, items: int) -> None:
         """Record the build just published, with the problems a check of its inputs reports."""
         state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts),
-                      dict(self.owners))
+                      dict(self.owners), code_digest())
         _save_plain(self.folder / MANIFEST, self.new_manifest)
         _save(self.folder / "state.pickle", state)
         if self.files is not None:

@@ -461,3 +461,17 @@ def test_progress_reports_files_read_then_pages(catalog: Path, tmp_path: Path) -
     _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
     _build(catalog, tmp_path / "site", progress=lambda stage, done, total: seen.append((stage, done, total)))
     assert ("check", 1, 1) in seen      # only the edited file was read
+
+
+def test_cache_left_by_another_gkml_version_is_not_trusted(catalog: Path, tmp_path: Path) -> None:
+    """An upgrade finds a state pickled by an older gkml (fewer fields): it builds afresh, no traceback."""
+    import pickle
+    out = _built_then_edited(catalog, tmp_path)
+    state_path = tmp_path / cache.CACHE_FOLDER / "site" / "state.pickle"
+    state = pickle.loads(state_path.read_bytes())
+    del state.__dict__["owners"], state.__dict__["code"]      # as the previous release wrote it
+    state_path.write_bytes(pickle.dumps(state))
+    report = _build(catalog, out)
+    assert report.produced == report.files
+    assert _tree(out) == _cold(catalog, tmp_path)
+    assert _build(catalog, out).unchanged
