@@ -124,7 +124,9 @@ def check(options: BuildOptions, store: Path | None = None) -> Checked:
     if not problems.errors:
         assert site_doc is not None
         models = {(unit.facts.kind, unit.facts.stem): unit.catalogue for unit in units}
-        checked.model = assemble_model(site_doc.data, lambda kind, ident: models.get((kind, ident)), pages)
+        summaries = {id(unit.catalogue): unit.summary for unit in units if unit.catalogue is not None}
+        checked.model = assemble_model(site_doc.data, lambda kind, ident: models.get((kind, ident)), pages,
+                                       lambda catalogue: summaries[id(catalogue)])
         checked.digests = {ident: value for unit in units for ident, value in unit.digests.items()}
         if options.base_url:
             base = options.base_url if options.base_url.endswith("/") else options.base_url + "/"

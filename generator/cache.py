@@ -42,10 +42,12 @@ import platform
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .summary import header_digest, item_digest
 
 if TYPE_CHECKING:
     from .model import Catalogue, SiteModel
@@ -350,36 +352,31 @@ class Fingerprints:
         _trees = list(theme_dirs)
         for number, directory in enumerate(_trees):
             _tree(h, f"theme{number}", directory)
-        # Read by every page (header, footer): the site, the content pages, the newest revision.
-        h.update(repr((model.site, model.pages, model.updated)).encode())
+        # Read by every page (header, footer): the site and the content pages. The site's newest
+        # revision date is read only by pages without a catalogue, which depend on everything.
+        h.update(repr((model.site, model.pages)).encode())
         self.site = h.digest()
         # Digests the per-file check already made (units.py) are taken as they are.
         self._items: dict[str, Digest] = dict(item_digests or {})
         self._headers: dict[str, Digest] = {}
-        self._catalogues: dict[str, Digest] = {}
         self._everything: Digest | None = None
 
     def item(self, ident: str) -> Digest:
         found = self._items.get(ident)
         if found is None:
-            found = self._items[ident] = digest(repr(self.model.items_by_id[ident]).encode())
+            found = self._items[ident] = item_digest(self.model.items_by_id[ident])
         return found
 
     def header(self, catalogue: Catalogue) -> Digest:
         """A catalogue without its items: what an item page shows of it."""
         found = self._headers.get(catalogue.id)
         if found is None:
-            values = tuple(getattr(catalogue, f.name) for f in fields(catalogue) if f.name != "items")
-            found = self._headers[catalogue.id] = digest(repr(values).encode())
+            found = self._headers[catalogue.id] = header_digest(catalogue)
         return found
 
     def catalogue(self, ident: str) -> Digest:
-        found = self._catalogues.get(ident)
-        if found is None:
-            catalogue = self.model.catalogues_by_id[ident]
-            found = self._catalogues[ident] = digest(
-                self.header(catalogue) + b"".join(self.item(i.id) for i in catalogue.items))
-        return found
+        """The catalogue's header and every item, as its summary recorded them."""
+        return self.model.summaries_by_id[ident].digest
 
     def owner(self, ident: str) -> Digest:
         """Everything the outputs a catalogue owns (:data:`OWNED`) depend on, in one digest.
@@ -398,7 +395,7 @@ class Fingerprints:
 
     def everything(self) -> Digest:
         if self._everything is None:
-            self._everything = digest(b"".join(self.catalogue(c.id) for c in self.model.catalogues))
+            self._everything = digest(b"".join(s.digest for s in self.model.summaries))
         return self._everything
 
     def of(self, output: Output) -> Digest:

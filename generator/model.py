@@ -15,6 +15,7 @@ from typing import Any
 from . import standard_lists as std
 from .doc_numbers import normalise_number
 from .load import Sources
+from .summary import CatalogueSummary, summarise
 from .validate import site_vocabulary
 
 
@@ -106,6 +107,10 @@ class Catalogue:
         return tuple(i for i in self.items if not i.withdrawn)
 
     @property
+    def active_count(self) -> int:
+        return sum(1 for i in self.items if not i.withdrawn)
+
+    @property
     def withdrawn_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.withdrawn)
 
@@ -157,15 +162,27 @@ class ContentPage:
 
 @dataclass
 class SiteModel:
+    """The site: its settings, its catalogues and content pages.
+
+    ``summaries`` (every published catalogue, in site.yaml's order) is what the site-wide pages
+    read. ``catalogues`` is normally every published catalogue too; an edit's quick build
+    (quick_build.py) holds only the catalogues it re-renders, with every summary.
+    """
+
     site: Site
     catalogues: tuple[Catalogue, ...]
     pages: tuple[ContentPage, ...] = ()
+    summaries: tuple[CatalogueSummary, ...] = ()
     items_by_id: dict[str, Item] = field(default_factory=dict)
     catalogues_by_id: dict[str, Catalogue] = field(default_factory=dict)
+    summaries_by_id: dict[str, CatalogueSummary] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.catalogues_by_id = {c.id: c for c in self.catalogues}
         self.items_by_id = {i.id: i for c in self.catalogues for i in c.items}
+        if not self.summaries and self.catalogues:
+            self.summaries = tuple(summarise(c) for c in self.catalogues)
+        self.summaries_by_id = {s.id: s for s in self.summaries}
 
     def catalogue_of(self, item: Item) -> Catalogue:
         return self.catalogues_by_id[item.catalogue_id]
@@ -177,12 +194,12 @@ class SiteModel:
         return None
 
     @property
-    def domains(self) -> tuple[Catalogue, ...]:
-        return tuple(c for c in self.catalogues if c.kind == "domain")
+    def domains(self) -> tuple[CatalogueSummary, ...]:
+        return tuple(c for c in self.summaries if c.kind == "domain")
 
     @property
-    def community(self) -> tuple[Catalogue, ...]:
-        return tuple(c for c in self.catalogues if c.kind == "community")
+    def community(self) -> tuple[CatalogueSummary, ...]:
+        return tuple(c for c in self.summaries if c.kind == "community")
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -191,7 +208,7 @@ class SiteModel:
     @property
     def updated(self) -> dt.date | None:
         """The newest 修订时间 of any published catalogue: the site's own date, never the clock."""
-        return max((c.updated for c in self.catalogues), default=None)
+        return max((c.updated for c in self.summaries), default=None)
 
 
 def build_model(sources: Sources, pages: tuple[ContentPage, ...] = ()) -> SiteModel:
@@ -207,15 +224,26 @@ def build_model(sources: Sources, pages: tuple[ContentPage, ...] = ()) -> SiteMo
 
 
 def assemble_model(raw_site: dict[str, Any], catalogue: Callable[[str, str], Catalogue | None],
-                   pages: tuple[ContentPage, ...] = ()) -> SiteModel:
+                   pages: tuple[ContentPage, ...] = (),
+                   summary: Callable[[Catalogue], CatalogueSummary] | None = None) -> SiteModel:
     """The model of a valid site.yaml and its enabled catalogues, in site.yaml's order.
 
     ``catalogue(kind, id)`` gives a catalogue's model (None: no such file); the build asks
-    its per-file cache (units.py), other commands the parsed files.
+    its per-file cache (units.py), other commands the parsed files; ``summary(catalogue)``
+    gives its summary when one was already made (units.py), else it is made here.
     """
+    site = site_settings(raw_site)
+    catalogues = [found for kind, ident in enabled_catalogues(raw_site)
+                  if (found := catalogue(kind, ident)) is not None]
+    summaries = tuple(summary(c) if summary else summarise(c) for c in catalogues)
+    return SiteModel(site=site, catalogues=tuple(catalogues), pages=pages, summaries=summaries)
+
+
+def site_settings(raw_site: dict[str, Any]) -> Site:
+    """The settings of a valid site.yaml."""
     vocab = site_vocabulary(raw_site)
     base_url = raw_site["base_url"].strip()
-    site = Site(
+    return Site(
         title=raw_site["title"],
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         publisher=raw_site["publisher"],
@@ -225,10 +253,12 @@ def assemble_model(raw_site: dict[str, Any], catalogue: Callable[[str, str], Cat
         channels=vocab.channels,
         local_channels=tuple(c for c in vocab.channels if c not in std.STANDARD_CHANNELS),
     )
-    enabled = [("domain", i) for i in raw_site.get("domains") or []] + \
-              [("community", i) for i in raw_site.get("community") or []]
-    catalogues = [found for kind, ident in enabled if (found := catalogue(kind, ident)) is not None]
-    return SiteModel(site=site, catalogues=tuple(catalogues), pages=pages)
+
+
+def enabled_catalogues(raw_site: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, id) of every catalogue site.yaml publishes, in its order."""
+    return [("domain", i) for i in raw_site.get("domains") or []] + \
+           [("community", i) for i in raw_site.get("community") or []]
 
 
 def all_catalogues(sources: Sources) -> tuple[Catalogue, ...]:

@@ -1,5 +1,9 @@
 """Open data: the whole catalogue as ``catalog.json`` (with its JSON Schema) and
 ``catalog.csv``, plus ``sitemap.xml``. Every URL in them is absolute, from ``base_url``.
+
+Each file is joined from per-catalogue pieces (kept between builds, cache.Pieces) around a
+head made from the catalogues' summaries: a catalogue's items are read only to make its
+piece anew.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .cache import PIECE_NAMES
-from .model import Catalogue, Item, SiteModel
+from .model import Item, SiteModel
 from .outputs import Output, planner, producer
 from .render_context import RenderContext
+from .summary import CatalogueSummary
 
 # Their per-catalogue pieces are kept between builds (cache.Pieces).
 PIECE_NAMES.update({"catalog_json", "catalog_csv", "sitemap"})
@@ -66,7 +71,7 @@ def item_record(model: SiteModel, item: Item) -> dict[str, Any]:
     return record
 
 
-def catalogue_record(model: SiteModel, catalogue: Catalogue) -> dict[str, Any]:
+def catalogue_record(model: SiteModel, catalogue: CatalogueSummary) -> dict[str, Any]:
     return {
         "id": catalogue.id,
         "name": catalogue.name,
@@ -74,7 +79,7 @@ def catalogue_record(model: SiteModel, catalogue: Catalogue) -> dict[str, Any]:
         "source": catalogue.source,
         "updated": catalogue.updated.isoformat(),
         "url": model.site.absolute(catalogue.path),
-        "items": len(catalogue.items),
+        "items": catalogue.items,
     }
 
 
@@ -89,9 +94,9 @@ def catalog_json(ctx: RenderContext, _key: str) -> bytes:
         "publisher": site.publisher,
         "base_url": site.base_url,
         "updated": model.updated.isoformat() if model.updated else None,
-        "catalogues": [catalogue_record(model, c) for c in model.catalogues],
+        "catalogues": [catalogue_record(model, c) for c in model.summaries],
     }
-    pieces = [ctx.piece("catalog_json", c.id, functools.partial(_json_items, model, c)) for c in model.catalogues]
+    pieces = [ctx.piece("catalog_json", c.id, functools.partial(_json_items, model, c.id)) for c in model.summaries]
     items = ",\n".join(piece for piece in pieces if piece)
     if not items:
         data["items"] = []
@@ -101,11 +106,12 @@ def catalog_json(ctx: RenderContext, _key: str) -> bytes:
     return (head[:-2] + ',\n "items": [\n' + items + "\n ]\n}\n").encode("utf-8")
 
 
-def _json_items(model: SiteModel, catalogue: Catalogue) -> str:
+def _json_items(model: SiteModel, ident: str) -> str:
     """A catalogue's items as they stand in catalog.json's "items" list (two levels in).
 
     JSON text never holds a raw line break (strings escape it), so indenting every line is safe.
     """
+    catalogue = model.catalogues_by_id[ident]
     return ",\n".join(
         "  " + json.dumps(item_record(model, item), ensure_ascii=False, indent=1).replace("\n", "\n  ")
         for item in catalogue.items)
@@ -123,12 +129,13 @@ def catalog_csv(ctx: RenderContext, _key: str) -> bytes:
     model = ctx.model
     buffer = io.StringIO()
     csv.writer(buffer).writerow(CSV_COLUMNS)
-    rows = "".join(ctx.piece("catalog_csv", c.id, functools.partial(_csv_rows, model, c)) for c in model.catalogues)
+    rows = "".join(ctx.piece("catalog_csv", c.id, functools.partial(_csv_rows, model, c.id)) for c in model.summaries)
     # The BOM is what makes Excel on Windows read the file as UTF-8 instead of GBK.
     return ("\ufeff" + buffer.getvalue() + rows).encode("utf-8")
 
 
-def _csv_rows(model: SiteModel, catalogue: Catalogue) -> str:
+def _csv_rows(model: SiteModel, ident: str) -> str:
+    catalogue = model.catalogues_by_id[ident]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for item in catalogue.items:
@@ -160,14 +167,15 @@ def sitemap(ctx: RenderContext, _key: str) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
              _url(model, "", model.updated.isoformat() if model.updated else None)]
-    lines += [ctx.piece("sitemap", c.id, functools.partial(_catalogue_urls, model, c)) for c in model.catalogues]
+    lines += [ctx.piece("sitemap", c.id, functools.partial(_catalogue_urls, model, c.id)) for c in model.summaries]
     lines += [_url(model, page.path, None) for page in model.pages]
     lines += [_url(model, path, None) for path in ctx.extras.get("sitemap_extra", ())]
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _catalogue_urls(model: SiteModel, catalogue: Catalogue) -> str:
+def _catalogue_urls(model: SiteModel, ident: str) -> str:
+    catalogue = model.catalogues_by_id[ident]
     lines = [_url(model, catalogue.path, catalogue.updated.isoformat())]
     for item in catalogue.items:
         newest = max([c.date for c in item.changes] + [catalogue.updated])

@@ -199,20 +199,37 @@ def index_parts(model: SiteModel, threshold: int | None = None) -> list[tuple[It
     A part holds whole catalogues while they fit, so a filter by catalogue usually reads one
     part; a catalogue larger than the threshold is cut in item order. Always at least one part.
     """
+    actives = {c.id: c.active_items for c in model.catalogues}
+    return [tuple(item for ident, start, stop in part for item in actives[ident][start:stop])
+            for part in part_plan(model, threshold)]
+
+
+def part_plan(model: SiteModel, threshold: int | None = None) -> list[list[tuple[str, int, int]]]:
+    """:func:`index_parts` as (catalogue id, first, stop) ranges of active items, from the
+    catalogues' summaries alone (the search page counts the parts without the items)."""
     limit = max(1, threshold or SPLIT_THRESHOLD)
-    parts: list[list[Item]] = [[]]
-    for catalogue in model.catalogues:
-        items = list(catalogue.active_items)
-        if parts[-1] and len(parts[-1]) + len(items) > limit:
+    parts: list[list[tuple[str, int, int]]] = [[]]
+    filled = 0
+    for summary in model.summaries:
+        start, count = 0, summary.active_count
+        if filled and filled + count > limit:
             parts.append([])
-        while items:
-            room = limit - len(parts[-1])
+            filled = 0
+        while start < count:
+            room = limit - filled
             if room <= 0:
                 parts.append([])
+                filled = 0
                 continue
-            parts[-1].extend(items[:room])
-            items = items[room:]
-    return [tuple(part) for part in parts]
+            stop = min(count, start + room)
+            parts[-1].append((summary.id, start, stop))
+            filled += stop - start
+            start = stop
+    return parts
+
+
+def part_count(model: SiteModel) -> int:
+    return len(part_plan(model))
 
 
 def part_dirs(count: int) -> list[str]:

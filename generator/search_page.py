@@ -8,7 +8,6 @@ the query against the Pagefind index the ``search_index`` finisher writes.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from . import search_index
 from .model import SiteModel
 from .outputs import Output, planner, producer
 from .render_context import RenderContext
+from .summary import subjects_by_use
 
 PATH = "search/"
 
@@ -44,35 +44,28 @@ class Filter:
         return list(grouped.items())
 
 
-def _by_use(values: Iterable[str]) -> list[str]:
-    """Values most used first, ties in order of first appearance: deterministic and useful."""
-    counts = Counter(values)
-    order = {value: n for n, value in enumerate(dict.fromkeys(counts.elements()))}
-    return sorted(counts, key=lambda v: (-counts[v], order[v]))
-
-
 def _audience_order(value: str) -> tuple[int, str]:
     standard = ("全社会", "特定群体")
     return (standard.index(value) if value in standard else len(standard), value)
 
 
 def filters(model: SiteModel) -> list[Filter]:
-    """The filters of the search page; a filter no active item uses is left out."""
-    items = [i for c in model.catalogues for i in c.active_items]
-    catalogue_options = tuple(
-        Option(c.id, c.name, c.kind_label) for c in model.catalogues if c.active_items
-    )
-    channels_used = {ch for i in items for ch in i.channels}
+    """The filters of the search page; a filter no active item uses is left out.
+
+    Read from the catalogues' summaries, not their items: an edit's quick build has only
+    the edited catalogues' items at hand, and the page must come out the same."""
+    summaries = [s for s in model.summaries if s.active_count]
+    catalogue_options = tuple(Option(s.id, s.name, s.kind_label) for s in summaries)
+    channels_used = {ch for s in summaries for ch in s.channels}
     known = [ch for ch in model.site.channels if ch in channels_used]
     channels = known + sorted(channels_used - set(known))
-    levels_used = {lv for i in items for lv in i.levels}
+    levels_used = {lv for s in summaries for lv in s.levels}
     levels = [lv for lv in model.site.levels if lv in levels_used] + sorted(levels_used - set(model.site.levels))
-    audiences = list(dict.fromkeys(i.audience for i in items if i.audience))
-    modes = list(dict.fromkeys(i.mode for i in items if i.mode))
+    audiences = list(dict.fromkeys(a for s in summaries for a in s.audiences))
+    modes = list(dict.fromkeys(m for s in summaries for m in s.modes))
     result = [
         Filter("catalogue", "目录", catalogue_options),
-        Filter("subject", "公开主体",
-               tuple(Option(s, s) for s in _by_use(s for i in items for s in search_index.subjects(i)))),
+        Filter("subject", "公开主体", tuple(Option(s, s) for s in subjects_by_use(summaries))),
         Filter("channel", "公开渠道", tuple(Option(ch, ch) for ch in channels)),
         Filter("audience", "公开对象", tuple(Option(a, a) for a in sorted(audiences, key=_audience_order))),
         Filter("mode", "公开方式", tuple(Option(m, f"{m}公开") for m in sorted(modes, key=lambda m: m != "主动"))),
@@ -88,7 +81,7 @@ def plan_search_page(ctx: RenderContext) -> Iterable[Output]:
 
 @producer("search_page")
 def search_page(ctx: RenderContext, _key: str) -> bytes:
-    parts = search_index.part_dirs(len(search_index.index_parts(ctx.model)))
+    parts = search_index.part_dirs(search_index.part_count(ctx.model))
     return ctx.render(
         ["search.html"],
         PATH,

@@ -27,6 +27,7 @@ from .cache import load_pickle, write_atomically
 from .load import catalogue_files
 from .model import Catalogue, catalogue_from
 from .problems import Position, Problem, Problems
+from .summary import CatalogueSummary, item_digest, summarise
 from .validate import FileFacts, Vocabulary, check_catalogue, facts_of
 from .yaml_source import YamlSourceError, parse
 
@@ -45,6 +46,8 @@ class Unit:
     #: item id → digest of the item's model: what incremental builds fingerprint pages by.
     digests: dict[str, bytes] = field(default_factory=dict)
     readable: bool = True
+    #: What the site-wide pages need of its catalogue (summary.py); None without a model.
+    summary: CatalogueSummary | None = None
 
 
 def read_unit(kind: str, path: Path, raw: bytes, vocab: Vocabulary) -> Unit:
@@ -59,11 +62,8 @@ def read_unit(kind: str, path: Path, raw: bytes, vocab: Vocabulary) -> Unit:
     if not problems.errors:
         unit.catalogue = catalogue_from(doc)
         unit.digests = {item.id: item_digest(item) for item in unit.catalogue.items}
+        unit.summary = summarise(unit.catalogue, unit.digests)
     return unit
-
-
-def item_digest(item: object) -> bytes:
-    return hashlib.blake2b(repr(item).encode(), digest_size=16).digest()
 
 
 @dataclass
