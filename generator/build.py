@@ -21,7 +21,7 @@ from . import opendata, site_pages  # noqa: F401  (register their outputs)
 from . import feed  # noqa: F401  (registers /feed.xml)
 from . import ids_lock, poster_pages, qr  # noqa: F401  (QR codes, posters, wall sheets; the id lock)
 from . import search_index, search_page  # noqa: F401  (/search/ and the Pagefind index)
-from . import cache
+from . import cache, quick_build
 from .content_pages import load_content
 from .load import load_site
 from .model import SiteModel, assemble_model
@@ -70,6 +70,8 @@ class Checked:
     #: What the id lock check reported (warnings only, in a build that goes on): once the build
     #: has added its ids to the lock, a new check would no longer report them.
     lock_problems: list[Problem] = field(default_factory=list)
+    #: catalogue file path → the key its checked unit is kept under (units.py)
+    unit_keys: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,6 +88,8 @@ class BuildReport:
     unchanged: bool = False
     #: Outputs produced anew (the rest were reused from the previous --out).
     produced: int = 0
+    #: Built by an edit's quick build (quick_build.py): only the edited catalogues were read.
+    quick: bool = False
 
 
 #: Checks that need the model (and may add problems), e.g. the id lock; run before writing.
@@ -112,15 +116,16 @@ def check(options: BuildOptions, store: Path | None = None) -> Checked:
     site_doc = load_site(options.catalog, problems)
     check_site(site_doc, problems)
     vocabulary = site_vocabulary(site_doc.data if site_doc else None)
+    unit_keys: dict[str, str] = {}
     units = read_units(options.catalog, vocabulary, problems, store, options.jobs, cache.code_digest(),
-                       options.progress)
+                       options.progress, unit_keys)
     for unit in units:
         problems.items.extend(unit.problems)
     facts = [unit.facts for unit in units if unit.readable]
     unreadable = {(unit.facts.kind, unit.facts.stem) for unit in units if not unit.readable}
     check_across_files(facts, unreadable, site_doc, problems)
     pages = load_content(options.content, problems)
-    checked = Checked(problems, facts=facts)
+    checked = Checked(problems, facts=facts, unit_keys=unit_keys)
     if not problems.errors:
         assert site_doc is not None
         models = {(unit.facts.kind, unit.facts.stem): unit.catalogue for unit in units}
@@ -164,10 +169,26 @@ def build(options: BuildOptions) -> BuildReport:
     report, inputs = _unchanged(options, started)
     if report is not None:
         return report
+    if inputs is not None:
+        # An edit to a few catalogue files: check and re-render only their catalogues.
+        opened = cache.BuildCache(options.out, *inputs)
+        quick = quick_build.prepare(options, opened)
+        if quick is not None:
+            timings["load+validate"] = time.perf_counter() - started
+            try:
+                return _render_and_publish(options, quick[0], inputs, started, timings, quick[1])
+            except cache.QuickUnavailable:
+                pass        # its patch was discarded; --out is as it was
     # With the cache on, catalogue files checked by an earlier build are not read again.
     with _collector_paused():
         checked = check(options, cache.cache_dir(options.out) / "units" if inputs is not None else None)
     timings["load+validate"] = time.perf_counter() - started
+    return _render_and_publish(options, checked, inputs, started, timings)
+
+
+def _render_and_publish(options: BuildOptions, checked: Checked, inputs: tuple[Any, ...] | None, started: float,
+                        timings: dict[str, float], quick: quick_build.QuickPlan | None = None) -> BuildReport:
+    """Plan, render, index and publish a checked site (with ``quick``, an edit's catalogues only)."""
     problems = checked.problems
     if problems.errors or (options.strict and problems.warnings) or checked.model is None:
         raise CatalogueError(problems)
@@ -183,7 +204,13 @@ def build(options: BuildOptions) -> BuildReport:
         outputs = plan(ctx)
     timings["plan"] = time.perf_counter() - mark
     build_cache = cache.BuildCache(options.out, *inputs) if inputs is not None else None
-    if build_cache:
+    if build_cache and quick is not None:
+        # The other catalogues' records and owner digests are carried over as they are.
+        if not build_cache.load_manifest(["", *quick.owners]):
+            raise cache.QuickUnavailable("no manifest")
+        build_cache.partial_save = True
+        build_cache.owners = dict(build_cache.previous.owners)
+    elif build_cache:
         build_cache.load_manifest()
     # With the previous --out and its manifest at hand, only changed files are staged and moved
     # in; otherwise a whole new folder is staged and swapped in.
@@ -193,7 +220,8 @@ def build(options: BuildOptions) -> BuildReport:
     with publisher as target:
         stage = target.folder if isinstance(target, Patch) else target
         mark = time.perf_counter()
-        produced = _write_all(ctx, outputs, stage, options, build_cache, checked.digests, patch=patch)
+        produced = _write_all(ctx, outputs, stage, options, build_cache, checked.digests, patch=patch,
+                              quick=quick is not None)
         timings["render"] = time.perf_counter() - mark
         cache.ACTIVE = build_cache
         try:
@@ -210,11 +238,18 @@ def build(options: BuildOptions) -> BuildReport:
             target.deletions = sorted(set(build_cache.manifest) - set(build_cache.new_manifest))
             index = search_index.PAGEFIND_DIR.strip("/")
             (target.whole if (stage / index).is_dir() else target.remove).append(index)
-    new_ids: list[str] = []
-    if options.update_lock:
-        # Only now, with the new site published: a failed build must not lock ids nobody saw.
-        new_ids = ids_lock.record(options.catalog, checked.model)
     model = checked.model
+    new_ids: list[str] = []
+    if options.update_lock and quick is None:
+        # Only now, with the new site published: a failed build must not lock ids nobody saw.
+        # (A quick build's ids are those of the last build, which locked them.)
+        new_ids = ids_lock.record(options.catalog, model)
+    files = len(outputs)
+    items = len(model.items_by_id)
+    if quick is not None:
+        assert build_cache is not None
+        files = build_cache.previous.files - len(build_cache.manifest) + len(build_cache.new_manifest)
+        items = sum(s.items for s in model.summaries)
     if build_cache:
         next_check = problems
         if new_ids:
@@ -222,9 +257,21 @@ def build(options: BuildOptions) -> BuildReport:
             # none of the lock check's warnings; the fast path must report what it would.
             build_cache.lock_updated(options.catalog)
             next_check = Problems([p for p in problems.items if p not in checked.lock_problems])
-        build_cache.save(next_check, len(outputs), len(model.catalogues), len(model.items_by_id))
-    return BuildReport(options.out, model, problems, len(outputs), time.perf_counter() - started, timings,
-                       len(model.catalogues), len(model.items_by_id), produced=produced)
+        build_cache.assign(_owner_of(model, outputs))
+        if quick is not None:
+            build_cache.quick = quick_build.state_after_quick(quick, model, next_check)
+        else:
+            build_cache.quick = quick_build.state_after_full(options, replace(checked, problems=next_check),
+                                                             build_cache.files)
+        build_cache.save(next_check, files, len(model.summaries), items)
+    return BuildReport(options.out, model, problems, files, time.perf_counter() - started, timings,
+                       len(model.summaries), items, produced=produced, quick=quick is not None)
+
+
+def _owner_of(model: SiteModel, outputs: list[Output]) -> Callable[[str], str]:
+    """Which catalogue's manifest shard an output's record goes to ("" for site-wide ones)."""
+    owners = {o.path: owner(model, o.key) for o in outputs if (owner := cache.OWNED.get(o.producer)) is not None}
+    return lambda path: owners.get(path, "")
 
 
 @contextlib.contextmanager
@@ -359,14 +406,14 @@ def _unchanged_owners(ctx: RenderContext, outputs: list[Output], build_cache: ca
 
 def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: BuildOptions,
                build_cache: cache.BuildCache | None = None, digests: dict[str, bytes] | None = None,
-               patch: bool = False) -> int:
+               patch: bool = False, quick: bool = False) -> int:
     """Write every output into ``stage``; returns how many were produced (not reused)."""
     global _WORKER
     fingerprints = None
     if build_cache is not None:
         fingerprints = cache.Fingerprints(ctx, ctx.theme.directories, custom_theme=options.theme is not None,
                                           item_digests=digests)
-        ctx.pieces = build_cache.pieces = cache.Pieces(build_cache.folder / "pieces", fingerprints)
+        ctx.pieces = build_cache.pieces = cache.Pieces(build_cache.folder / "pieces", fingerprints, must_exist=quick)
     previous = str(build_cache.out) if build_cache is not None and build_cache.manifest else None
     writer = _Writer(ctx, str(stage), previous, build_cache.manifest if build_cache else {}, fingerprints, patch)
     jobs = options.jobs or os.cpu_count() or 1

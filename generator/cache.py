@@ -111,6 +111,8 @@ class FileDigests:
         found = _load_plain(path) if path is not None else None
         self.known: dict[str, tuple[tuple[int, ...], bytes]] = found if isinstance(found, dict) else {}
         self.seen: dict[str, tuple[tuple[int, ...], bytes]] = {}
+        #: Every file's digest this run, settled or not (an edit's quick build compares them).
+        self.current: dict[str, bytes] = {}
 
     def of(self, path: Path) -> bytes:
         st = os.stat(path)
@@ -119,8 +121,9 @@ class FileDigests:
         found = self.known.get(name)
         if found is not None and found[0] == key:
             self.seen[name] = found
+            self.current[name] = found[1]
             return found[1]
-        value = digest(path.read_bytes())
+        value = self.current[name] = digest(path.read_bytes())
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > self.SETTLE_NS:
             self.seen[name] = (key, value)
         return value
@@ -179,6 +182,32 @@ def input_hash(options: Any, theme_dirs: Iterable[Path], files: FileDigests | No
     for number, directory in enumerate(theme_dirs):
         _tree(h, f"theme{number}", directory, files=files)
     return h
+
+
+def is_catalogue_file(catalog: Path, path: str) -> bool:
+    """A file of ``catalog/domains/`` or ``catalog/community/`` (what an editor's edit touches)."""
+    parent = os.path.dirname(path)
+    return path.endswith(".yaml") and parent in (str(catalog / "domains"), str(catalog / "community"))
+
+
+def frame_digest(options: Any, files: FileDigests) -> Digest:
+    """Every input of the last :func:`input_hash` except catalogue files and the id lock: the
+    code, the options, site.yaml, content and theme. Unchanged, an edit may be built quickly."""
+    h = _hasher()
+    h.update(code_digest())
+    h.update(repr((options.catalog.resolve(), options.content.resolve() if options.content else None,
+                   options.base_url, options.strict, options.update_lock, getattr(options, "search", True),
+                   sorted((k, v) for k, v in os.environ.items() if k.startswith("GKML_")))).encode())
+    catalog = options.catalog
+    for name, value in sorted(files.current.items()):
+        if not is_catalogue_file(catalog, name) and name != str(catalog / LOCK_NAME):
+            h.update(name.encode() + b"\0" + value)
+    return h.digest()
+
+
+def lock_digest(catalog: Path) -> Digest:
+    lock = catalog / LOCK_NAME
+    return digest(lock.read_bytes()) if lock.is_file() else b"-"
 
 
 def with_lock(partial: Any, catalog: Path) -> Digest:
@@ -244,8 +273,12 @@ def _save(path: Path, value: Any) -> None:
 
 
 #: Every output's (fingerprint, digest of its bytes), by path: only str, bytes and tuples, so
-#: it is kept with marshal, several times sooner than pickle for 300,000 entries.
+#: it is kept with marshal, several times sooner than pickle for 300,000 entries. It is kept in
+#: shards, one per owning catalogue ("" for the site-wide outputs), each marshalled apart: an
+#: edit's quick build reads and rewrites only the shards of the catalogues it re-renders.
 MANIFEST = "outputs.marshal"
+#: What :class:`QuickState` is kept in.
+QUICK = "quick.pickle"
 
 
 def _load_plain(path: Path) -> Any:
@@ -280,6 +313,14 @@ class BuildCache:
         self.out_is_ours = self.previous.out_id is not None and self.previous.out_id == _out_id(self.out)
         self.manifest: dict[str, tuple[Digest, Digest]] = {}
         self.new_manifest: dict[str, tuple[Digest, Digest]] = {}
+        #: owner → its shard of the manifest, marshalled (read whole, unmarshalled as needed).
+        self.shards: dict[str, bytes] = {}
+        #: owner → the paths it owns in ``new_manifest``: the shards to write (see :meth:`save`).
+        self.new_owners: dict[str, list[str]] = {}
+        #: The edit's quick build replaces only its own owners' shards; a full build all of them.
+        self.partial_save = False
+        #: What an edit's quick build needs of this build (:class:`QuickState`), if known.
+        self.quick: QuickState | None = None
         self.search_parts: dict[str, Digest] = {}
         self.owners: dict[str, Digest] = {}
         #: The pieces of site-wide files this build used (see :class:`Pieces`).
@@ -301,11 +342,28 @@ class BuildCache:
         """Nothing was edited since the last build, and that build's folder is still published."""
         return self.out_is_ours and self.previous.inputs == self.inputs and self.previous.problems is not None
 
-    def load_manifest(self) -> None:
-        if self.out_is_ours:
-            manifest = _load_plain(self.folder / MANIFEST)
-            if isinstance(manifest, dict):
-                self.manifest = manifest
+    def load_manifest(self, owners: Iterable[str] | None = None) -> bool:
+        """Read the manifest of the published folder (only ``owners``' shards, if given)."""
+        if not self.out_is_ours:
+            return False
+        shards = _load_plain(self.folder / MANIFEST)
+        if not isinstance(shards, dict) or not all(isinstance(v, bytes) for v in shards.values()):
+            return False
+        self.shards = shards
+        try:
+            for owner in (shards if owners is None else owners):
+                if owner in shards:
+                    self.manifest.update(marshal.loads(shards[owner]))
+        except (EOFError, ValueError, TypeError):
+            self.manifest = {}
+            return False
+        return True
+
+    def assign(self, owner_of: Callable[[str], str]) -> None:
+        """Group ``new_manifest``'s paths by their owning catalogue for :meth:`save`."""
+        self.new_owners = {}
+        for path in self.new_manifest:
+            self.new_owners.setdefault(owner_of(path), []).append(path)
 
     def previous_owner(self, catalogue_id: str) -> Digest | None:
         return self.previous.owners.get(catalogue_id) if self.manifest else None
@@ -317,7 +375,14 @@ class BuildCache:
         """Record the build just published, with the problems a check of its inputs reports."""
         state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts),
                       dict(self.owners), code_digest())
-        _save_plain(self.folder / MANIFEST, self.new_manifest)
+        shards = dict(self.shards) if self.partial_save else {}
+        for owner, paths in self.new_owners.items():
+            shards[owner] = marshal.dumps({path: self.new_manifest[path] for path in paths})
+        _save_plain(self.folder / MANIFEST, shards)
+        if self.quick is not None:
+            _save(self.folder / QUICK, self.quick)
+        else:
+            (self.folder / QUICK).unlink(missing_ok=True)
         _save(self.folder / "state.pickle", state)
         if self.files is not None:
             self.files.save()
@@ -331,7 +396,7 @@ class BuildCache:
     @staticmethod
     def forget_outputs(out: Path) -> None:
         """Distrust the published folder: the next build produces every output again."""
-        for name in ("state.pickle", MANIFEST):
+        for name in ("state.pickle", MANIFEST, QUICK):
             (cache_dir(out) / name).unlink(missing_ok=True)
 
 
@@ -528,9 +593,11 @@ class Pieces:
     beside and renamed, so a reader never sees half of one.
     """
 
-    def __init__(self, folder: Path, fingerprints: Fingerprints):
+    def __init__(self, folder: Path, fingerprints: Fingerprints, must_exist: bool = False):
         self.folder = folder
         self.fingerprints = fingerprints
+        #: An edit's quick build has only some catalogues' items: it cannot make the others' pieces.
+        self.must_exist = must_exist
         self.salt = fingerprints.code + fingerprints.model.site.base_url.encode()
 
     def key(self, name: str, ident: str) -> str:
@@ -542,7 +609,8 @@ class Pieces:
         try:
             return path.read_bytes().decode("utf-8")
         except OSError:
-            pass
+            if self.must_exist and ident not in self.fingerprints.model.catalogues_by_id:
+                raise QuickUnavailable(f"piece {name} of {ident} is gone") from None
         text = make()
         write_atomically(path, text.encode("utf-8"))
         return text
@@ -551,7 +619,35 @@ class Pieces:
         """Forget the pieces of catalogues that changed or went."""
         if not self.folder.is_dir():
             return
-        keep = {f"{self.key(name, c.id)}.txt" for name in PIECE_NAMES for c in self.fingerprints.model.catalogues}
+        keep = {f"{self.key(name, c.id)}.txt" for name in PIECE_NAMES for c in self.fingerprints.model.summaries}
         for path in self.folder.iterdir():
             if path.name not in keep:
                 path.unlink(missing_ok=True)
+
+
+# --- what an edit's quick build needs of the last build ----------------------------------------
+
+
+class QuickUnavailable(Exception):
+    """An edit cannot be built quickly after all: the full build runs instead."""
+
+
+@dataclass
+class QuickState:
+    """What the last build knew of every catalogue file, for an edit's quick build (quick_build.py).
+
+    With these, a build after an edit to a few catalogue files need not read the others: not
+    their checked units, not their items. Kept only when that build reported no problem.
+    """
+
+    #: :func:`frame_digest` of that build: the quick build needs all of it unchanged.
+    frame: Digest
+    #: The id lock's digest after that build (it may have added ids).
+    lock: Digest
+    #: catalogue file path → (folder kind, digest of its bytes, key of its checked unit)
+    files: dict[str, tuple[str, Digest, str]]
+    #: catalogue file path → (its item ids, its (id, replaced_by) pairs): the rules across files' facts
+    facts: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]
+    #: every published catalogue's summary, in site.yaml's order, and the file it comes from
+    summaries: tuple[Any, ...]
+    paths: dict[str, str]

@@ -74,17 +74,42 @@ class _Pending:
     key: str
 
 
+def unit_key(code: bytes, vocab: Vocabulary, kind: str, path: Path, raw: bytes) -> str:
+    """What a file's unit is kept under: it depends on nothing else."""
+    return hashlib.blake2b(code + repr(vocab).encode() + f"\0{kind}\0{path}\0".encode() + raw,
+                           digest_size=16).hexdigest()
+
+
+def read_one(kind: str, path: Path, raw: bytes, vocab: Vocabulary, store: Path, code: bytes) -> tuple[Unit, str]:
+    """One file's unit (kept, or read now and kept) and its key: an edit's quick build."""
+    key = unit_key(code, vocab, kind, path, raw)
+    kept = load_pickle(store / f"{key}.pickle")
+    if isinstance(kept, Unit) and kept.facts.path == path:
+        return kept, key
+    data = _pickled(_Pending(kind, path, raw, key), vocab)
+    unit = pickle.loads(data)
+    if unit.readable:
+        _save(store / f"{key}.pickle", data)
+    return unit, key
+
+
+def load_kept(store: Path, key: str) -> Unit | None:
+    kept = load_pickle(store / f"{key}.pickle")
+    return kept if isinstance(kept, Unit) else None
+
+
 def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | None = None,
                jobs: int = 0, code: bytes = b"",
-               progress: Callable[[str, int, int], None] | None = None) -> list[Unit]:
+               progress: Callable[[str, int, int], None] | None = None,
+               keys: dict[str, str] | None = None) -> list[Unit]:
     """Every catalogue file's unit, in file order; ``store``: the folder of kept units.
 
     Problems of unreadable files are added to ``problems``; each unit keeps its own.
     ``progress("check", done, total)`` is told of each file that had to be read.
+    ``keys``, if given, receives each file's unit key by path.
     """
     units: list[Unit | None] = []
     pending: list[tuple[int, _Pending]] = []
-    salt = code + repr(vocab).encode()
     used: set[str] = set()
     for kind, path in catalogue_files(root, problems):
         try:
@@ -93,8 +118,10 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
             problems.error(path, Position(), f"无法读取文件：{exc.strerror}")
             units.append(Unit(FileFacts(kind, path), readable=False))
             continue
-        key = hashlib.blake2b(salt + f"\0{kind}\0{path}\0".encode() + raw, digest_size=16).hexdigest()
+        key = unit_key(code, vocab, kind, path, raw)
         used.add(key)
+        if keys is not None:
+            keys[str(path)] = key
         kept = load_pickle(store / f"{key}.pickle") if store is not None else None
         if isinstance(kept, Unit) and kept.facts.path == path:
             units.append(kept)
@@ -110,7 +137,7 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
         if progress is not None and (done % 20 == 0 or done == len(pending)):
             progress("check", done, len(pending))
     if store is not None:
-        _prune(store, used)
+        prune(store, used)
     return [unit for unit in units if unit is not None]
 
 
@@ -151,7 +178,7 @@ def _save(path: Path, data: bytes) -> None:
         pass
 
 
-def _prune(store: Path, used: set[str]) -> None:
+def prune(store: Path, used: set[str]) -> None:
     """Forget units of files no longer in the catalogue (an edited file leaves its old version)."""
     if not store.is_dir():
         return
