@@ -16,7 +16,8 @@ ignores ``.gkml-*``) and holds, from the last successful build:
   previous file is reused. An output whose fingerprint changed is produced, and if its bytes
   come out the same it is reused too, so only files whose bytes changed are written (the
   others keep their inode and mtime: a deploy by rsync copies little).
-* ``pieces/`` — per-catalogue parts of the site-wide files (:class:`Pieces`).
+* ``joins.marshal`` — where each catalogue's piece sits in the site-wide files joined from
+  per-catalogue pieces (:mod:`joined`), so the next build copies the unchanged ones.
 
 Publishing stays atomic for failures (:mod:`publish`): changed files go to a new staging
 folder first and reach ``--out`` only when the whole build succeeded; a file of the previous
@@ -279,6 +280,8 @@ def _save(path: Path, value: Any) -> None:
 MANIFEST = "outputs.marshal"
 #: What :class:`QuickState` is kept in.
 QUICK = "quick.pickle"
+#: The layouts of joined files (joined.py).
+JOINS = "joins.marshal"
 
 
 def _load_plain(path: Path) -> Any:
@@ -323,8 +326,9 @@ class BuildCache:
         self.quick: QuickState | None = None
         self.search_parts: dict[str, Digest] = {}
         self.owners: dict[str, Digest] = {}
-        #: The pieces of site-wide files this build used (see :class:`Pieces`).
-        self.pieces: Pieces | None = None
+        #: output path → layout of a joined file (joined.py): the last build's, and this build's.
+        self.layouts: dict[str, Any] = {}
+        self.new_layouts: dict[str, Any] = {}
 
     @classmethod
     def open(cls, options: Any, theme_dirs: Iterable[Path]) -> BuildCache:
@@ -350,6 +354,8 @@ class BuildCache:
         if not isinstance(shards, dict) or not all(isinstance(v, bytes) for v in shards.values()):
             return False
         self.shards = shards
+        layouts = _load_plain(self.folder / JOINS)
+        self.layouts = layouts if isinstance(layouts, dict) else {}
         try:
             for owner in (shards if owners is None else owners):
                 if owner in shards:
@@ -379,6 +385,7 @@ class BuildCache:
         for owner, paths in self.new_owners.items():
             shards[owner] = marshal.dumps({path: self.new_manifest[path] for path in paths})
         _save_plain(self.folder / MANIFEST, shards)
+        _save_plain(self.folder / JOINS, self.new_layouts)
         if self.quick is not None:
             _save(self.folder / QUICK, self.quick)
         else:
@@ -386,8 +393,8 @@ class BuildCache:
         _save(self.folder / "state.pickle", state)
         if self.files is not None:
             self.files.save()
-        if self.pieces is not None:
-            self.pieces.prune()
+        # Kept by earlier versions, whose pieces were files of their own.
+        shutil.rmtree(self.folder / "pieces", ignore_errors=True)
 
     @staticmethod
     def forget(out: Path) -> None:
@@ -396,7 +403,7 @@ class BuildCache:
     @staticmethod
     def forget_outputs(out: Path) -> None:
         """Distrust the published folder: the next build produces every output again."""
-        for name in ("state.pickle", MANIFEST, QUICK):
+        for name in ("state.pickle", MANIFEST, QUICK, JOINS):
             (cache_dir(out) / name).unlink(missing_ok=True)
 
 
@@ -576,55 +583,6 @@ def _files_with_hidden(root: Path, skip_parts: bool) -> Iterator[Path]:
             yield Path(folder) / name
 
 
-# --- pieces of the site-wide files ------------------------------------------------------------
-
-#: Producers that build their file from per-catalogue pieces (registered by their modules).
-PIECE_NAMES: set[str] = set()
-
-
-class Pieces:
-    """Per-catalogue pieces of the site-wide files, kept between builds.
-
-    ``catalog.json`` holds every item of a city (100 MB at 100,000 items) and the standard
-    library's indented JSON encoder is pure Python: re-encoding it all after a one-item edit
-    took seconds. Each catalogue's piece of such a file is kept under a key of what it is made
-    from (the catalogue's digest, ``base_url`` and gkml's code), so an edit re-makes one piece
-    and joins the others as they were. Worker processes share the folder; a piece is written
-    beside and renamed, so a reader never sees half of one.
-    """
-
-    def __init__(self, folder: Path, fingerprints: Fingerprints, must_exist: bool = False):
-        self.folder = folder
-        self.fingerprints = fingerprints
-        #: An edit's quick build has only some catalogues' items: it cannot make the others' pieces.
-        self.must_exist = must_exist
-        self.salt = fingerprints.code + fingerprints.model.site.base_url.encode()
-
-    def key(self, name: str, ident: str) -> str:
-        return digest(self.salt + f"\0{name}\0{ident}\0".encode() + self.fingerprints.catalogue(ident)).hex()
-
-    def get(self, name: str, ident: str, make: Callable[[], str]) -> str:
-        path = self.folder / f"{self.key(name, ident)}.txt"
-        # Bytes, not text mode: a CSV piece's \r\n must come back as it went in.
-        try:
-            return path.read_bytes().decode("utf-8")
-        except OSError:
-            if self.must_exist and ident not in self.fingerprints.model.catalogues_by_id:
-                raise QuickUnavailable(f"piece {name} of {ident} is gone") from None
-        text = make()
-        write_atomically(path, text.encode("utf-8"))
-        return text
-
-    def prune(self) -> None:
-        """Forget the pieces of catalogues that changed or went."""
-        if not self.folder.is_dir():
-            return
-        keep = {f"{self.key(name, c.id)}.txt" for name in PIECE_NAMES for c in self.fingerprints.model.summaries}
-        for path in self.folder.iterdir():
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
-
-
 # --- what an edit's quick build needs of the last build ----------------------------------------
 
 
@@ -637,7 +595,7 @@ class QuickState:
     """What the last build knew of every catalogue file, for an edit's quick build (quick_build.py).
 
     With these, a build after an edit to a few catalogue files need not read the others: not
-    their checked units, not their items. Kept only when that build reported no problem.
+    their checked units, not their items. Kept only when that build reported no error.
     """
 
     #: :func:`frame_digest` of that build: the quick build needs all of it unchanged.
@@ -651,3 +609,11 @@ class QuickState:
     #: every published catalogue's summary, in site.yaml's order, and the file it comes from
     summaries: tuple[Any, ...]
     paths: dict[str, str]
+    #: The problems (warnings) that build reported: those before the files' own, each file's own,
+    #: and those after (the rules across files, content, the id lock), in the order reported.
+    head: list[Any] = field(default_factory=list)
+    own: dict[str, list[Any]] = field(default_factory=dict)
+    tail: list[Any] = field(default_factory=list)
+
+    def problems(self) -> list[Any]:
+        return [*self.head, *(p for name in self.files for p in self.own.get(name, ())), *self.tail]

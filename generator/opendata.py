@@ -1,9 +1,8 @@
 """Open data: the whole catalogue as ``catalog.json`` (with its JSON Schema) and
 ``catalog.csv``, plus ``sitemap.xml``. Every URL in them is absolute, from ``base_url``.
 
-Each file is joined from per-catalogue pieces (kept between builds, cache.Pieces) around a
-head made from the catalogues' summaries: a catalogue's items are read only to make its
-piece anew.
+Each file is joined from per-catalogue pieces around a head made from the catalogues'
+summaries (joined.py): a catalogue's items are read only to make its piece anew.
 """
 
 from __future__ import annotations
@@ -16,14 +15,11 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .cache import PIECE_NAMES
+from .joined import Joined, Piece
 from .model import Item, SiteModel
 from .outputs import Output, planner, producer
 from .render_context import RenderContext
 from .summary import CatalogueSummary
-
-# Their per-catalogue pieces are kept between builds (cache.Pieces).
-PIECE_NAMES.update({"catalog_json", "catalog_csv", "sitemap"})
 
 CSV_COLUMNS = (
     "目录", "目录标识", "类别", "一级事项", "二级事项", "公开内容（要素）", "公开依据", "公开时限", "公开主体",
@@ -84,7 +80,7 @@ def catalogue_record(model: SiteModel, catalogue: CatalogueSummary) -> dict[str,
 
 
 @producer("catalog_json")
-def catalog_json(ctx: RenderContext, _key: str) -> bytes:
+def catalog_json(ctx: RenderContext, _key: str) -> Joined:
     """``json.dumps(everything, indent=1)``, byte for byte, joined from per-catalogue pieces."""
     model = ctx.model
     site = model.site
@@ -96,14 +92,19 @@ def catalog_json(ctx: RenderContext, _key: str) -> bytes:
         "updated": model.updated.isoformat() if model.updated else None,
         "catalogues": [catalogue_record(model, c) for c in model.summaries],
     }
-    pieces = [ctx.piece("catalog_json", c.id, functools.partial(_json_items, model, c.id)) for c in model.summaries]
-    items = ",\n".join(piece for piece in pieces if piece)
-    if not items:
+    with_items = [c for c in model.summaries if c.items]
+    if not with_items:
         data["items"] = []
-        return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        return Joined(((json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),))
     head = json.dumps(data, ensure_ascii=False, indent=1)
     # "items" is the last key: the head's closing brace gives way to the list.
-    return (head[:-2] + ',\n "items": [\n' + items + "\n ]\n}\n").encode("utf-8")
+    segments: list[bytes | Piece] = [(head[:-2] + ',\n "items": [\n').encode("utf-8")]
+    for n, catalogue in enumerate(with_items):
+        if n:
+            segments.append(b",\n")
+        segments.append(Piece(catalogue.id, functools.partial(_json_items, model, catalogue.id)))
+    segments.append(b"\n ]\n}\n")
+    return Joined(tuple(segments))
 
 
 def _json_items(model: SiteModel, ident: str) -> str:
@@ -125,13 +126,13 @@ def catalog_schema(ctx: RenderContext, _key: str) -> bytes:
 
 
 @producer("catalog_csv")
-def catalog_csv(ctx: RenderContext, _key: str) -> bytes:
+def catalog_csv(ctx: RenderContext, _key: str) -> Joined:
     model = ctx.model
     buffer = io.StringIO()
     csv.writer(buffer).writerow(CSV_COLUMNS)
-    rows = "".join(ctx.piece("catalog_csv", c.id, functools.partial(_csv_rows, model, c.id)) for c in model.summaries)
     # The BOM is what makes Excel on Windows read the file as UTF-8 instead of GBK.
-    return ("\ufeff" + buffer.getvalue() + rows).encode("utf-8")
+    head = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return Joined((head, *(Piece(c.id, functools.partial(_csv_rows, model, c.id)) for c in model.summaries)))
 
 
 def _csv_rows(model: SiteModel, ident: str) -> str:
@@ -162,16 +163,19 @@ def _basis_text(basis: Any) -> str:
 
 
 @producer("sitemap")
-def sitemap(ctx: RenderContext, _key: str) -> bytes:
+def sitemap(ctx: RenderContext, _key: str) -> Joined:
     model = ctx.model
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-             _url(model, "", model.updated.isoformat() if model.updated else None)]
-    lines += [ctx.piece("sitemap", c.id, functools.partial(_catalogue_urls, model, c.id)) for c in model.summaries]
-    lines += [_url(model, page.path, None) for page in model.pages]
-    lines += [_url(model, path, None) for path in ctx.extras.get("sitemap_extra", ())]
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    head = ['<?xml version="1.0" encoding="UTF-8"?>',
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+            _url(model, "", model.updated.isoformat() if model.updated else None)]
+    tail = [_url(model, page.path, None) for page in model.pages]
+    tail += [_url(model, path, None) for path in ctx.extras.get("sitemap_extra", ())]
+    tail.append("</urlset>")
+    segments: list[bytes | Piece] = [("\n".join(head) + "\n").encode("utf-8")]
+    for catalogue in model.summaries:
+        segments += [Piece(catalogue.id, functools.partial(_catalogue_urls, model, catalogue.id)), b"\n"]
+    segments.append(("\n".join(tail) + "\n").encode("utf-8"))
+    return Joined(tuple(segments))
 
 
 def _catalogue_urls(model: SiteModel, ident: str) -> str:

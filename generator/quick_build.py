@@ -65,9 +65,6 @@ def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, Q
 
     if options.search or not opened.out_is_ours or opened.files is None:
         return None
-    previous = opened.previous
-    if previous.problems is None or previous.problems.items:
-        return None
     state = cache.load_pickle(opened.folder / cache.QUICK)
     if not isinstance(state, cache.QuickState):
         return None
@@ -80,6 +77,9 @@ def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, Q
         return None
     if cache.frame_digest(options, opened.files) != state.frame or cache.lock_digest(catalog) != state.lock:
         return None
+    # A warning of the id lock or the rules across files about an edited file may have moved with it.
+    if any(str(problem.path) in changed for problem in state.tail):
+        return None
 
     problems = Problems()
     site_doc = load_site(catalog, problems)
@@ -89,8 +89,11 @@ def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, Q
     vocabulary = site_vocabulary(site_doc.data)
     store = cache.cache_dir(options.out) / "units"
     plan = QuickPlan(state)
+    own = dict(state.own)
     units: dict[str, Unit] = {}
-    for name in changed:
+    for done, name in enumerate(changed, 1):
+        if options.progress is not None:
+            options.progress("check", done, len(changed))
         kind = state.files[name][0]
         raw = Path(name).read_bytes()
         unit, key = read_one(kind, Path(name), raw, vocabulary, store, cache.code_digest())
@@ -100,7 +103,9 @@ def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, Q
             return None
         units[name] = unit
         plan.changed[name] = (kind, cache.digest(raw), key)
-        problems.items.extend(unit.problems)
+        own[name] = list(unit.problems)
+    plan.state = replace(state, own=own)
+    problems.items.extend(plan.state.problems())
 
     published = set(state.paths.values())
     linked = _linked_files(state, units) & published
@@ -145,12 +150,17 @@ def _linked_files(state: cache.QuickState, units: dict[str, Unit]) -> set[str]:
     return linked
 
 
-def state_after_full(options: BuildOptions, checked: Checked, files: cache.FileDigests | None) -> cache.QuickState | None:
-    """What the next edit's quick build needs of the full build just published (None: it
-    reported problems, so the next build checks everything)."""
+def state_after_full(options: BuildOptions, checked: Checked, reported: Problems,
+                     files: cache.FileDigests | None) -> cache.QuickState | None:
+    """What the next edit's quick build needs of the full build just published; ``reported``:
+    the problems a check of its inputs now reports (None: the next build checks everything)."""
     model = checked.model
-    if files is None or model is None or checked.problems.items:
+    if files is None or model is None or checked.files_problems is None or reported.errors:
         return None
+    start, stop = checked.files_problems
+    own: dict[str, list[Any]] = {}
+    for problem in checked.problems.items[start:stop]:
+        own.setdefault(str(problem.path), []).append(problem)
     facts = {str(f.path): facts_key(f) for f in checked.facts}
     known: dict[str, tuple[str, bytes, str]] = {}
     for f in checked.facts:
@@ -160,14 +170,25 @@ def state_after_full(options: BuildOptions, checked: Checked, files: cache.FileD
         if value is None or key is None:
             return None
         known[name] = (f.kind, value, key)
+    if set(own) - set(known):
+        return None
     return cache.QuickState(
         frame=cache.frame_digest(options, files), lock=cache.lock_digest(options.catalog), files=known,
-        facts=facts, summaries=model.summaries, paths={c.id: str(c.source_path) for c in model.catalogues})
+        facts=facts, summaries=model.summaries, paths={c.id: str(c.source_path) for c in model.catalogues},
+        head=checked.problems.items[:start], own=own,
+        tail=[p for p in checked.problems.items[stop:] if p in reported.items])
 
 
-def state_after_quick(plan: QuickPlan, model: SiteModel, problems: Problems) -> cache.QuickState | None:
-    if problems.items:
-        return None
+def state_after_quick(plan: QuickPlan, model: SiteModel) -> cache.QuickState:
     files = dict(plan.state.files)
     files.update(plan.changed)
     return replace(plan.state, files=files, summaries=model.summaries)
+
+
+def forget_old_units(options: BuildOptions, plan: QuickPlan) -> None:
+    """The edited files' previous units are no file's now (a full build would prune them too)."""
+    store = cache.cache_dir(options.out) / "units"
+    for name, (_, _, key) in plan.changed.items():
+        old = plan.state.files[name][2]
+        if old != key:
+            (store / f"{old}.pickle").unlink(missing_ok=True)
