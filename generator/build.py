@@ -271,7 +271,6 @@ def _render_and_publish(options: BuildOptions, checked: Checked, inputs: tuple[A
             # none of the lock check's warnings; the fast path must report what it would.
             build_cache.lock_updated(options.catalog)
             next_check = Problems([p for p in problems.items if p not in checked.lock_problems])
-        build_cache.assign(_owner_of(model, outputs))
         if quick is not None:
             build_cache.quick = quick_build.state_after_quick(quick, model)
         else:
@@ -286,12 +285,6 @@ def _render_and_publish(options: BuildOptions, checked: Checked, inputs: tuple[A
 def _folder(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _owner_of(model: SiteModel, outputs: list[Output]) -> Callable[[str], str]:
-    """Which catalogue's manifest shard an output's record goes to ("" for site-wide ones)."""
-    owners = {o.path: owner(model, o.key) for o in outputs if (owner := cache.OWNED.get(o.producer)) is not None}
-    return lambda path: owners.get(path, "")
 
 
 @contextlib.contextmanager
@@ -326,8 +319,8 @@ def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | Non
 # --- rendering, sequential or over worker processes ------------------------------------
 
 #: One output's record for the cache: (path, fingerprint, digest of its bytes, produced anew?,
-#: the layout of a joined file — joined.py)
-Written = tuple[str, bytes, bytes, bool, "Layout | None"]
+#: the layout of a joined file — joined.py —, the catalogue that owns it or "")
+Written = tuple[str, bytes, bytes, bool, "Layout | None", str]
 
 
 @dataclass
@@ -355,24 +348,26 @@ class _Writer:
             data = produce(self.ctx, output)
             self._create(target, data.whole() if isinstance(data, Joined) else data)
             return None
+        owned = cache.OWNED.get(output.producer)
+        owner = owned(self.ctx.model, output.key) if owned is not None else ""
         fingerprint = self.fingerprints.of(output)
         old = self.manifest.get(output.path)
         if old is not None and old[0] == fingerprint and self._link(output.path, target):
-            return output.path, fingerprint, old[1], False, self._old_layout(output.path)
+            return output.path, fingerprint, old[1], False, self._old_layout(output.path), owner
         data = produce(self.ctx, output)
         if isinstance(data, Joined):
             assert self.joiner is not None
             data_digest = self.joiner.digest(output.path, data)
             if old is not None and old[1] == data_digest and self._link(output.path, target):
-                return output.path, fingerprint, data_digest, True, self._old_layout(output.path)
+                return output.path, fingerprint, data_digest, True, self._old_layout(output.path), owner
             self._folder(target)
-            return output.path, fingerprint, data_digest, True, self.joiner.write(output.path, data, target)
+            return output.path, fingerprint, data_digest, True, self.joiner.write(output.path, data, target), owner
         data_digest = cache.digest(data)
         # Same bytes from new inputs (an edit elsewhere in the catalogue): keep the old file.
         if old is not None and old[1] == data_digest and self._link(output.path, target):
-            return output.path, fingerprint, data_digest, True, None
+            return output.path, fingerprint, data_digest, True, None, owner
         self._create(target, data)
-        return output.path, fingerprint, data_digest, True, None
+        return output.path, fingerprint, data_digest, True, None, owner
 
     def _old_layout(self, path: str) -> Layout | None:
         return self.joiner.layouts.get(path) if self.joiner is not None else None
@@ -430,8 +425,8 @@ def _unchanged_owners(ctx: RenderContext, outputs: list[Output], build_cache: ca
     for output in outputs:
         owner = cache.OWNED.get(output.producer)
         old = manifest.get(output.path) if owner is not None else None
-        if old is not None and owner(model, output.key) in unchanged:
-            kept.append((output.path, old[0], old[1], False, None))
+        if old is not None and (ident := owner(model, output.key)) in unchanged:
+            kept.append((output.path, old[0], old[1], False, None, ident))
         else:
             rest.append(output)
     return rest, kept
@@ -485,6 +480,8 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
     if build_cache is None:
         return total
     records = [r for r in results if r is not None]
-    build_cache.new_manifest = {path: (fingerprint, data_digest) for path, fingerprint, data_digest, _, _ in records}
-    build_cache.new_layouts = {r[0]: r[4] for r in records if r[4] is not None}
+    build_cache.new_manifest = {record[0]: (record[1], record[2]) for record in records}
+    build_cache.new_layouts = {record[0]: record[4] for record in records if record[4] is not None}
+    for record in records:
+        build_cache.new_owners.setdefault(record[5], []).append(record[0])
     return sum(1 for r in records if r[3])

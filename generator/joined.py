@@ -84,28 +84,51 @@ class Joiner:
             source_fd = _open_or_none(source)
             try:
                 size = os.fstat(source_fd).st_size if source_fd is not None else 0
+                # Consecutive unchanged pieces are one range of the old file: one copy for all.
+                pending: list[int] = []          # [offset, length] of the range still to copy
                 position = 0
                 for segment in joined.segments:
                     if isinstance(segment, bytes):
-                        position += _write(descriptor, segment)
+                        # A separator between two unchanged pieces is most likely in the old file
+                        # too: if so, the range runs on over it.
+                        end = pending[0] + pending[1] if pending else 0
+                        if pending and len(segment) <= 16 and os.pread(source_fd, len(segment), end) == segment:
+                            pending[1] += len(segment)
+                        else:
+                            _flush(source_fd, descriptor, pending)
+                            _write(descriptor, segment)
+                        position += len(segment)
                         continue
                     key = self.key(path, segment.catalogue)
                     kept = old.get(segment.catalogue)
                     if source_fd is not None and kept is not None and kept[0] == key and kept[1] + kept[2] <= size:
-                        _copy(source_fd, descriptor, kept[1], kept[2])
+                        if pending and pending[0] + pending[1] == kept[1]:
+                            pending[1] += kept[2]
+                        else:
+                            _flush(source_fd, descriptor, pending)
+                            pending[:] = [kept[1], kept[2]]
                         length = kept[2]
                     elif self.must_exist and segment.catalogue not in self.fingerprints.model.catalogues_by_id:
                         raise QuickUnavailable(f"{path}: the piece of {segment.catalogue} is not at hand")
                     else:
+                        _flush(source_fd, descriptor, pending)
                         length = _write(descriptor, segment.make().encode("utf-8"))
                     layout.append((segment.catalogue, key, position, length))
                     position += length
+                _flush(source_fd, descriptor, pending)
             finally:
                 if source_fd is not None:
                     os.close(source_fd)
         finally:
             os.close(descriptor)
         return layout
+
+
+def _flush(source: int | None, target: int, pending: list[int]) -> None:
+    if pending:
+        assert source is not None
+        _copy(source, target, pending[0], pending[1])
+        pending.clear()
 
 
 def _open_or_none(path: str | None) -> int | None:

@@ -28,6 +28,7 @@ def main() -> None:
         "files": report.files,
         "produced": report.produced,
         "unchanged": report.unchanged,
+        "quick": report.quick,
     }))
 
 
