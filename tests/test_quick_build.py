@@ -183,3 +183,17 @@ def test_search_builds_are_not_quick(catalog: Path, tmp_path: Path) -> None:
     report = _build(catalog, out, search=True)
     assert not report.quick and (out / "pagefind/pagefind.js").is_file()
     assert build_module.quick_build.MAX_FILES > 1
+
+
+def test_withdrawal_changes_counts_filters_and_feed_as_a_cold_build_does(catalog: Path, tmp_path: Path) -> None:
+    """Withdrawing an item (same ids) changes the home page's count and the search page's
+    filters, which the quick build makes from the catalogues' summaries."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    _edit(catalog / EDU, "    levels: [县级, 乡级]\n    notes:",
+          "    levels: [县级, 乡级]\n    status: withdrawn\n    withdrawn_on: 2024-05-01\n    reason: 并入招生入学政策\n"
+          "    changes:\n      - date: 2024-05-01\n        summary: 撤销\n    notes:")
+    report = _build(catalog, out)
+    assert report.quick
+    assert "撤销" in (out / "feed.xml").read_text(encoding="utf-8")
+    assert _tree(out) == _cold(catalog, tmp_path)
