@@ -37,10 +37,21 @@ class Theme:
         )
         self.env.filters["date_zh"] = _date_zh
         self.env.globals["now"] = None  # templates must never print the clock
+        #: The template chosen for each list of names: a missing ``item-<catalogue>.html`` would
+        #: otherwise be looked for on disk again for each of a city's 100,000 item pages.
+        self._chosen: dict[tuple[str, ...], jinja2.Template] = {}
+
+    def template(self, names: Sequence[str]) -> jinja2.Template:
+        """The first template of ``names`` that exists (most specific first)."""
+        key = tuple(names)
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = self._chosen[key] = self.env.select_template(list(key))
+        return chosen
 
     def render(self, names: Sequence[str], **context: object) -> str:
         """Render the first template of ``names`` that exists (most specific first)."""
-        return self.env.select_template(list(names)).render(**context)
+        return self.template(names).render(context)
 
     def static_files(self) -> Iterator[tuple[str, Path]]:
         """(site path under assets/, file) for every static file; front themes win."""
