@@ -10,6 +10,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -210,8 +211,10 @@ def _render_and_publish(options: BuildOptions, checked: Checked, inputs: tuple[A
     theme = Theme(options.theme)
     if inputs is not None:
         # Compiling the theme's templates costs about 0.3 s a process: an edit's build takes
-        # them from the last build (Jinja checks each template's source is unchanged).
-        theme.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(_folder(cache.cache_dir(options.out) / "templates")))
+        # them from the last build. Kept under a digest of every theme file and of gkml's code,
+        # not only of each template's own source: partials are compiled into their pages.
+        compiled = cache.cache_dir(options.out) / "templates" / cache.theme_digest(theme.directories).hex()
+        theme.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(_only_folder(compiled)))
     ctx = RenderContext(checked.model, theme)
     mark = time.perf_counter()
     with _collector_paused():
@@ -282,8 +285,12 @@ def _render_and_publish(options: BuildOptions, checked: Checked, inputs: tuple[A
                        len(model.summaries), items, produced=produced, quick=quick is not None)
 
 
-def _folder(path: Path) -> Path:
+def _only_folder(path: Path) -> Path:
+    """``path``, made if need be, with its siblings (older themes' compiled templates) removed."""
     path.mkdir(parents=True, exist_ok=True)
+    for other in path.parent.iterdir():
+        if other != path:
+            shutil.rmtree(other, ignore_errors=True)
     return path
 
 

@@ -171,6 +171,15 @@ def code_digest() -> Digest:
     return h.digest()
 
 
+def theme_digest(theme_dirs: Iterable[Path]) -> Digest:
+    """Every file of the themes in use, and gkml's code (which compiles their templates)."""
+    h = _hasher()
+    h.update(code_digest())
+    for number, directory in enumerate(theme_dirs):
+        _tree(h, f"theme{number}", directory)
+    return h.digest()
+
+
 #: The id lock: ``gkml build`` itself adds to it, so it is hashed last and apart (see :func:`with_lock`).
 LOCK_NAME = "ids.lock"
 

@@ -197,3 +197,20 @@ def test_withdrawal_changes_counts_filters_and_feed_as_a_cold_build_does(catalog
     assert report.quick
     assert "撤销" in (out / "feed.xml").read_text(encoding="utf-8")
     assert _tree(out) == _cold(catalog, tmp_path)
+
+
+def test_partial_edit_reaches_every_page_through_the_compiled_templates(catalog: Path, tmp_path: Path) -> None:
+    """Compiled templates are kept between builds; a partial is part of every page that uses it,
+    so editing only the partial must not leave a page compiled with the old one."""
+    theme = tmp_path / "theme"
+    (theme / "templates/_partials").mkdir(parents=True)
+    default = Path(build_module.__file__).resolve().parent.parent / "themes/default/templates/_partials/footer.html"
+    footer = theme / "templates/_partials/footer.html"
+    footer.write_text(default.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "site"
+    _build(catalog, out, theme=theme)
+    _edit(footer, "<p>主办单位：", "<p>承办：区政务公开办。主办单位：")
+    _build(catalog, out, theme=theme)
+    assert "承办：区政务公开办" in (out / "items/edu-enrolment-policy/index.html").read_text(encoding="utf-8")
+    assert _tree(out) == _cold(catalog, tmp_path, theme=theme)
+    assert len(list((tmp_path / cache.CACHE_FOLDER / "site" / "templates").iterdir())) == 1
