@@ -41,8 +41,12 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+@lru_cache(maxsize=1024)
 def render_markdown(text: str, *, shift_headings: int = 0) -> Markup:
-    """Render ``text`` to sanitised HTML. ``shift_headings`` demotes ``#`` so a page keeps one h1."""
+    """Render ``text`` to sanitised HTML. ``shift_headings`` demotes ``#`` so a page keeps one h1.
+
+    Kept per text: a city's districts publish the same standard catalogues, notes and all.
+    """
     html = _parser().render(text)
     if shift_headings:
         for level in range(6 - shift_headings, 0, -1):

@@ -85,4 +85,5 @@ def plan_qr_codes(ctx: RenderContext) -> Iterable[Output]:
 
 @producer("qr_svg")
 def qr_svg(ctx: RenderContext, key: str) -> bytes:
-    return svg(item_url(ctx, key), f"二维码：{item_url(ctx, key)}")
+    url = item_url(ctx, key)
+    return svg(url, f"二维码：{url}")

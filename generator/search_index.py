@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import cache
+from . import cache, segment_dictionary
 from .model import Item, SiteModel
 from .outputs import Output, finisher, planner
 from .problems import CatalogueError, Problems
@@ -82,19 +82,22 @@ def _tokenizer() -> Any:
     """One jieba tokenizer per process, quiet, its dictionary cache kept in the temp folder.
 
     Our own ``Tokenizer`` (not jieba's global one) so that no other code's ``add_word`` can change
-    how pages are segmented: the same item must give the same terms in every build.
+    how pages are segmented: the same item must give the same terms in every build. Its dictionary
+    is read a first character at a time as texts need it (:mod:`.segment_dictionary`): an
+    incremental build segments a few texts and should not wait for all of it.
     """
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.tmp_dir = tempfile.gettempdir()
-    tokenizer.initialize()
+    segment_dictionary.install(tokenizer)
     return tokenizer
 
 
 def prepare() -> None:
-    """Load the dictionary now, in the parent process, so forked render workers share it."""
+    """Import jieba and open its dictionary now, in the parent process, so forked render workers
+    share them; each worker then reads only the parts of the dictionary its texts need."""
     _tokenizer()
 
 
