@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import nodes
+from jinja2 import meta, nodes
 from jinja2.visitor import NodeTransformer
 from markupsafe._speedups import _escape_inner
 
@@ -92,6 +92,10 @@ class _InliningEnvironment(_Environment):
         tree = super()._parse(source, name, filename)
         if any(True for _ in tree.find_all((nodes.Extends, nodes.Block))) or any(
                 n.name in ("self", "super") for n in tree.find_all(nodes.Name)):
+            return None
+        # Jinja makes these only where the including template's own code reads them, so an
+        # included partial never sees the including loop's `loop`, say: inlined, it would.
+        if meta.find_undeclared_variables(tree) & {"loop", "caller", "varargs", "kwargs"}:
             return None
         return _Inliner(self, (*including, name)).visit(tree).body
 
