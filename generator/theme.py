@@ -104,10 +104,26 @@ class _Inliner(NodeTransformer):
     def __init__(self, env: _InliningEnvironment, including: tuple[str | None, ...]):
         self.env = env
         self.including = including
+        self.inline = True
+
+    def visit_Template(self, node: nodes.Template) -> nodes.Node:
+        # Outside its blocks, a template that extends another prints nothing, except what it
+        # includes there (Jinja's include ignores the rule): such includes stay includes.
+        self.inline = node.find(nodes.Extends) is None
+        return self.generic_visit(node)
+
+    def _inside(self, node: nodes.Node) -> nodes.Node:
+        outer, self.inline = self.inline, True
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.inline = outer
+
+    visit_Block = visit_Macro = visit_CallBlock = _inside
 
     def visit_Include(self, node: nodes.Include) -> nodes.Node:
         target = node.template
-        if (node.with_context and not node.ignore_missing and isinstance(target, nodes.Const)
+        if (self.inline and node.with_context and not node.ignore_missing and isinstance(target, nodes.Const)
                 and isinstance(target.value, str)):
             body = self.env.partial(target.value, self.including)
             if body is not None:
