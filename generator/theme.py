@@ -3,10 +3,11 @@
 A site's own theme (``--theme DIR``) sits in front of the default one, so a district can
 override one template (say ``item-social-assistance.html``) without copying the rest.
 
-Templates are rendered as written, with one difference in how they are compiled: an
-``{% include "_partials/x.html" %}`` of a fixed name is compiled into the template that
-includes it (see :class:`_InliningEnvironment`), which gives the same bytes as Jinja's
-include at a fraction of its cost, paid by a city's 200,000 pages eight times each.
+Templates are rendered as written; how they are compiled makes each of a city's 200,000
+pages cheaper, with the same bytes: an ``{% include "_partials/x.html" %}`` of a fixed name is
+compiled into the template that includes it (:class:`_InliningEnvironment`), the values a page
+outputs are escaped without a ``Markup`` object each (:func:`_escape_text`), and a template's
+globals are one dict (:meth:`_Environment.make_globals`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import nodes
+from jinja2 import meta, nodes
 from jinja2.visitor import NodeTransformer
-from markupsafe._speedups import _escape_inner
+
+try:  # MarkupSafe 3: escape is Python around this C function
+    from markupsafe import _escape_inner
+except ImportError:  # MarkupSafe 2: escape itself is C
+    _escape_inner = None  # type: ignore[assignment]
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
 
@@ -33,8 +38,8 @@ def _escape_text(value: Any) -> str:
 
     Compiled templates escape each ``{{ value }}`` they output with ``escape``, and every piece
     of output is only ever joined into the page (or into a ``Markup`` by a macro or a ``set``
-    block), so the ``Markup`` wrapper escape makes around each of a page's ~80 values is work
-    thrown away: half the cost of an item page's own template code.
+    block), so the ``Markup`` escape makes of each of an item page's ~80 values is thrown away:
+    that was a third of the page's template time.
     """
     if type(value) is str:
         return _escape_inner(value)
@@ -51,7 +56,7 @@ class _Template(jinja2.Template):
         # The name the compiled module outputs values through (its root and block functions
         # share this namespace). Were Jinja to call it something else, this changes nothing.
         namespace = template.root_render_func.__globals__
-        if namespace.get("escape") is jinja2.runtime.escape:
+        if _escape_inner is not None and namespace.get("escape") is jinja2.runtime.escape:
             namespace["escape"] = _escape_text
         return template
 
@@ -93,6 +98,10 @@ class _InliningEnvironment(_Environment):
         if any(True for _ in tree.find_all((nodes.Extends, nodes.Block))) or any(
                 n.name in ("self", "super") for n in tree.find_all(nodes.Name)):
             return None
+        # Jinja makes these only where the including template's own code reads them, so an
+        # included partial never sees the including loop's `loop`, say: inlined, it would.
+        if meta.find_undeclared_variables(tree) & {"loop", "caller", "varargs", "kwargs"}:
+            return None
         return _Inliner(self, (*including, name)).visit(tree).body
 
 
@@ -100,10 +109,26 @@ class _Inliner(NodeTransformer):
     def __init__(self, env: _InliningEnvironment, including: tuple[str | None, ...]):
         self.env = env
         self.including = including
+        self.inline = True
+
+    def visit_Template(self, node: nodes.Template) -> nodes.Node:
+        # Outside its blocks, a template that extends another prints nothing, except what it
+        # includes there (Jinja's include ignores the rule): such includes stay includes.
+        self.inline = node.find(nodes.Extends) is None
+        return self.generic_visit(node)
+
+    def _inside(self, node: nodes.Node) -> nodes.Node:
+        outer, self.inline = self.inline, True
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.inline = outer
+
+    visit_Block = visit_Macro = visit_CallBlock = _inside
 
     def visit_Include(self, node: nodes.Include) -> nodes.Node:
         target = node.template
-        if (node.with_context and not node.ignore_missing and isinstance(target, nodes.Const)
+        if (self.inline and node.with_context and not node.ignore_missing and isinstance(target, nodes.Const)
                 and isinstance(target.value, str)):
             body = self.env.partial(target.value, self.including)
             if body is not None:
