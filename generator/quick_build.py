@@ -137,17 +137,31 @@ def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, Q
 
 
 def _linked_files(state: cache.QuickState, units: dict[str, Unit]) -> set[str]:
-    """Files whose items an edited file's withdrawn items point to, and files whose withdrawn
-    items point into an edited file: their pages name each other's items."""
-    edited_ids = {ident for name in units for ident in state.facts[name][0]}
-    targets = {target for name in units for _, target in state.facts[name][1]}
-    linked = set()
-    for name, (ids, references) in state.facts.items():
-        if any(target in edited_ids for _, target in references):
-            linked.add(name)
-        if targets and not targets.isdisjoint(ids):
-            linked.add(name)
-    return linked
+    """The files whose catalogues must be in the model besides the edited ones.
+
+    Pages name each other's items through ``replaced_by``: a withdrawn item's page names its
+    replacement. So the files whose withdrawn items point into an edited file are re-rendered,
+    and every file re-rendered needs the files its own withdrawn items point to — and so on,
+    for the rare chain of replacements.
+    """
+    edited = set(units)
+    edited_ids = {ident for name in edited for ident in state.facts[name][0]}
+    needed = edited | {name for name, (_, references) in state.facts.items()
+                       if any(target in edited_ids for _, target in references)}
+    holder: dict[str, str] | None = None
+    pending = list(needed)
+    while pending:
+        references = state.facts[pending.pop()][1]
+        if not references:
+            continue
+        if holder is None:     # built only when some file has replacements to find
+            holder = {ident: name for name, (ids, _) in state.facts.items() for ident in ids}
+        for _, target in references:
+            name = holder.get(target)
+            if name is not None and name not in needed:
+                needed.add(name)
+                pending.append(name)
+    return needed - edited
 
 
 def state_after_full(options: BuildOptions, checked: Checked, reported: Problems,

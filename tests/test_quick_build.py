@@ -214,3 +214,20 @@ def test_partial_edit_reaches_every_page_through_the_compiled_templates(catalog:
     assert "承办：区政务公开办" in (out / "items/edu-enrolment-policy/index.html").read_text(encoding="utf-8")
     assert _tree(out) == _cold(catalog, tmp_path, theme=theme)
     assert len(list((tmp_path / cache.CACHE_FOLDER / "site" / "templates").iterdir())) == 1
+
+
+def test_chain_of_replacements_across_three_catalogues(catalog: Path, tmp_path: Path) -> None:
+    """社会救助 has withdrawn items pointing into 义务教育 and into the 居务 list. Editing 义务教育
+    re-renders 社会救助's pages, and the one pointing into the 居务 list must still name it."""
+    text = (catalog / SA).read_text(encoding="utf-8")
+    extra = WITHDRAWN_ACROSS.replace("edu-old-subsidy", "sa-old-school").replace("sa-dibao-guide", "edu-catchment")
+    extra += WITHDRAWN_ACROSS.replace("edu-old-subsidy", "sa-old-funds").replace("sa-dibao-guide", "jw-funds")
+    (catalog / SA).write_text(text + extra, encoding="utf-8")
+    out = tmp_path / "site"
+    _build(catalog, out)
+    _edit(catalog / EDU, "name: 招生范围", "name: 招生范围（施教区）")
+    report = _build(catalog, out)
+    assert report.quick
+    page = (out / "items/sa-old-funds/index.html").read_text(encoding="utf-8")
+    assert 'href="../../items/jw-funds/"' in page
+    assert _tree(out) == _cold(catalog, tmp_path)
