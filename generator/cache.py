@@ -342,6 +342,7 @@ class BuildCache:
         self.new_owners: dict[str, list[str]] = {}
         #: The edit's quick build replaces only its own owners' shards; a full build all of them.
         self.partial_save = False
+        self._carried: dict[str, dict[str, tuple[Digest, Digest]]] = {}
         #: What an edit's quick build needs of this build (:class:`QuickState`), if known.
         self.quick: QuickState | None = None
         self.search_parts: dict[str, Digest] = {}
@@ -384,6 +385,19 @@ class BuildCache:
             self.manifest = {}
             return False
         return True
+
+    def carried(self, owner: str, path: str) -> tuple[Digest, Digest] | None:
+        """The record of an output an edit's quick build carried over unread (its catalogue's
+        shard is read now, once), or None."""
+        if not self.partial_save or owner in self.new_owners:
+            return None
+        shard = self._carried.get(owner)
+        if shard is None:
+            try:
+                shard = self._carried[owner] = marshal.loads(self.shards[owner]) if owner in self.shards else {}
+            except (EOFError, ValueError, TypeError):
+                shard = self._carried[owner] = {}
+        return shard.get(path)
 
     def previous_owner(self, catalogue_id: str) -> Digest | None:
         return self.previous.owners.get(catalogue_id) if self.manifest else None
@@ -554,13 +568,14 @@ class SearchReuse:
             return staged
         return self.cache.out / path
 
-    def keep(self, folder: str, pages: Iterable[str]) -> bool:
+    def keep(self, folder: str, pages: Iterable[tuple[str, str]]) -> bool:
+        """True if the part of ``pages`` ((owning catalogue, path) each) is the last build's."""
         if self.cache is None:
             return False
         h = _hasher()
         h.update(self.code + folder.encode() + b"\0")
-        for page in pages:
-            record = self.cache.new_manifest.get(page)
+        for owner, page in pages:
+            record = self.cache.new_manifest.get(page) or self.cache.carried(owner, page)
             if record is None:
                 return False
             h.update(page.encode() + b"\0" + record[1])

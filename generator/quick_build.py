@@ -16,8 +16,7 @@ facts the rules across files read, and every catalogue's summary (summary.py); t
    like any incremental build; the other catalogues' records are carried over unread.
 
 Anything else — site.yaml, content, theme or code edited, a file added or removed, ids or
-references changed, a problem reported, the search index wanted — takes the full build, which
-gives the same bytes (``tests/test_incremental.py`` compares both with a cold build).
+references changed, a problem reported — takes the full build, which gives the same bytes (``tests/test_incremental.py`` compares both with a cold build).
 """
 
 from __future__ import annotations
@@ -63,7 +62,7 @@ def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, Q
     """The checked edit and its plan, or None when the edit needs the full build."""
     from .build import Checked
 
-    if options.search or not opened.out_is_ours or opened.files is None:
+    if not opened.out_is_ours or opened.files is None:
         return None
     state = cache.load_pickle(opened.folder / cache.QUICK)
     if not isinstance(state, cache.QuickState):

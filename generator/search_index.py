@@ -305,7 +305,16 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def write_index(stage: Path, parts: Sequence[tuple[Item, ...]]) -> None:
+def part_pages(model: SiteModel, threshold: int | None = None) -> list[list[tuple[str, str]]]:
+    """:func:`index_parts` as (catalogue id, page path) of each item page, from the summaries
+    alone: an edit's quick build indexes without the other catalogues' items at hand."""
+    by_id = model.summaries_by_id
+    return [[(ident, f"items/{item_id}/index.html") for ident, start, stop in part
+             for item_id in by_id[ident].active_ids[start:stop]]
+            for part in part_plan(model, threshold)]
+
+
+def write_index(stage: Path, parts: Sequence[Sequence[tuple[str, str]]]) -> None:
     """Index each part's item pages into ``stage/pagefind/`` (first part) and its part folders.
 
     Each run sees a scratch tree holding only its part's pages, at their site paths, so result
@@ -315,12 +324,12 @@ def write_index(stage: Path, parts: Sequence[tuple[Item, ...]]) -> None:
     # An incremental build keeps the parts whose pages are byte for byte the last build's.
     reuse = cache.SearchReuse(stage, PAGEFIND_DIR)
     try:
-        for number, (items, folder) in enumerate(zip(parts, part_dirs(len(parts)), strict=True), 1):
-            if reuse.keep(folder, [item.path + "index.html" for item in items]):
+        for number, (pages, folder) in enumerate(zip(parts, part_dirs(len(parts)), strict=True), 1):
+            if reuse.keep(folder, pages):
                 continue
             tree = scratch / str(number)
-            for item in items:
-                _link(reuse.page(item.path + "index.html"), tree / item.path / "index.html")
+            for _, page in pages:
+                _link(reuse.page(page), tree / page)
             tree.mkdir(parents=True, exist_ok=True)
             run_pagefind(tree, stage / PAGEFIND_DIR / folder)
     finally:
@@ -330,4 +339,4 @@ def write_index(stage: Path, parts: Sequence[tuple[Item, ...]]) -> None:
 
 @finisher
 def search_index(ctx: "RenderContext", stage: Path) -> None:
-    write_index(stage, index_parts(ctx.model))
+    write_index(stage, part_pages(ctx.model))

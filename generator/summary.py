@@ -62,6 +62,8 @@ class CatalogueSummary:
     modes: tuple[str, ...] = ()
     #: Its newest changes, newest first (ties in item order), at most :data:`FEED_LIMIT`.
     changes: tuple[ChangeEntry, ...] = ()
+    #: Its active items' ids in order: the pages the search index holds.
+    active_ids: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
@@ -109,6 +111,7 @@ def summarise(catalogue: Catalogue, item_digests: Mapping[str, bytes] | None = N
         audiences=_first_seen(item.audience for item in active if item.audience),
         modes=_first_seen(item.mode for item in active if item.mode),
         changes=_newest_changes(catalogue),
+        active_ids=tuple(item.id for item in active),
     )
 
 

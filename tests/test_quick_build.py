@@ -175,13 +175,24 @@ def test_lost_layouts_send_the_edit_to_the_full_build(catalog: Path, tmp_path: P
     assert _tree(out) == _cold(catalog, tmp_path)
 
 
-def test_search_builds_are_not_quick(catalog: Path, tmp_path: Path) -> None:
-    """The search index is made of whole parts; an edit with it takes the full incremental build."""
+def test_edit_with_the_search_index_is_quick_and_reindexes_one_part(catalog: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the search index, the quick build re-indexes only the part holding the edited pages;
+    the other parts are the last build's, kept by the digests of their pages' records."""
+    from generator import search_index
+    monkeypatch.setattr(search_index, "SPLIT_THRESHOLD", 2)     # three parts: 教育, 社会救助, 居务
     out = tmp_path / "site"
     _build(catalog, out, search=True)
+    kept = {p: p.stat().st_ino for p in (out / "pagefind/part-3").rglob("*") if p.is_file()}
+    indexed: list[Path] = []
+    original = search_index.run_pagefind
+    monkeypatch.setattr(search_index, "run_pagefind", lambda site, output: indexed.append(output) or original(site, output))
     _edit(catalog / EDU, "name: 招生入学政策", "name: 招生入学政策（新）")
     report = _build(catalog, out, search=True)
-    assert not report.quick and (out / "pagefind/pagefind.js").is_file()
+    assert report.quick
+    assert [p.name for p in indexed] == ["pagefind"]            # the first part only
+    assert {p: p.stat().st_ino for p in (out / "pagefind/part-3").rglob("*") if p.is_file()} == kept
+    assert _tree(out) == _cold(catalog, tmp_path, search=True)
     assert build_module.quick_build.MAX_FILES > 1
 
 

@@ -121,6 +121,9 @@ def test_index_parts_keep_catalogues_together() -> None:
     assert [[i.id for i in part] for part in search_index.index_parts(model, 1)][:2] == [
         ["edu-enrolment-policy"], ["edu-catchment"]]
     assert len(search_index.index_parts(model)) == 1
+    # The finisher plans the same parts from the catalogues' summaries alone.
+    assert [[page for _, page in part] for part in search_index.part_pages(model, 2)] == [
+        [f"items/{i.id}/index.html" for i in part] for part in search_index.index_parts(model, 2)]
     assert search_index.part_dirs(3) == ["", "part-2/", "part-3/"]
 
 

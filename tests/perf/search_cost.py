@@ -34,7 +34,7 @@ def index_only(site: Path, threshold: int) -> None:
     from generator.build import check
     model = check(BuildOptions(catalog=site / ".catalog", content=None)).model
     assert model is not None
-    parts = search_index.index_parts(model, threshold)
+    parts = search_index.part_pages(model, threshold)
     shutil.rmtree(site / search_index.PAGEFIND_DIR)
     started = time.perf_counter()
     search_index.write_index(site, parts)
