@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -177,28 +176,29 @@ def build(options: BuildOptions) -> BuildReport:
         # A build was killed while moving its files in; they are in now, but its cache was never
         # saved: trust nothing of it.
         cache.BuildCache.forget_outputs(options.out)
-    report, inputs = _unchanged(options, started)
+    report, opened = _unchanged(options, started)
     if report is not None:
         return report
-    if inputs is not None:
+    if opened is not None:
         # An edit to a few catalogue files: check and re-render only their catalogues.
-        opened = cache.BuildCache(options.out, *inputs)
         quick = quick_build.prepare(options, opened)
         if quick is not None:
             timings["load+validate"] = time.perf_counter() - started
             try:
-                return _render_and_publish(options, quick[0], inputs, started, timings, quick[1])
+                return _render_and_publish(options, quick[0], opened, started, timings, quick[1])
             except cache.QuickUnavailable:
-                pass        # its patch was discarded; --out is as it was
+                # Its patch was discarded and --out is as it was; the cache it began to fill is not reused.
+                opened = cache.BuildCache(options.out, opened.inputs, opened.partial, opened.files)
     # With the cache on, catalogue files checked by an earlier build are not read again.
     with _collector_paused():
-        checked = check(options, cache.cache_dir(options.out) / "units" if inputs is not None else None)
+        checked = check(options, cache.cache_dir(options.out) / "units" if opened is not None else None)
     timings["load+validate"] = time.perf_counter() - started
-    return _render_and_publish(options, checked, inputs, started, timings)
+    return _render_and_publish(options, checked, opened, started, timings)
 
 
-def _render_and_publish(options: BuildOptions, checked: Checked, inputs: tuple[Any, ...] | None, started: float,
-                        timings: dict[str, float], quick: quick_build.QuickPlan | None = None) -> BuildReport:
+def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: cache.BuildCache | None,
+                        started: float, timings: dict[str, float],
+                        quick: quick_build.QuickPlan | None = None) -> BuildReport:
     """Plan, render, index and publish a checked site (with ``quick``, an edit's catalogues only)."""
     problems = checked.problems
     if problems.errors or (options.strict and problems.warnings) or checked.model is None:
@@ -209,7 +209,7 @@ def _render_and_publish(options: BuildOptions, checked: Checked, inputs: tuple[A
     # (and so never copy) the model they inherit.
     gc.freeze()
     theme = Theme(options.theme)
-    if inputs is not None:
+    if build_cache is not None:
         # Compiling the theme's templates costs about 0.3 s a process: an edit's build takes
         # them from the last build. Kept under a digest of every theme file and of gkml's code,
         # not only of each template's own source: partials are compiled into their pages.
@@ -220,7 +220,6 @@ def _render_and_publish(options: BuildOptions, checked: Checked, inputs: tuple[A
     with _collector_paused():
         outputs = plan(ctx)
     timings["plan"] = time.perf_counter() - mark
-    build_cache = cache.BuildCache(options.out, *inputs) if inputs is not None else None
     if build_cache and quick is not None:
         # The other catalogues' records and owner digests are carried over as they are.
         if not build_cache.load_manifest(["", *quick.owners]):
@@ -307,14 +306,14 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, tuple[Any, ...] | None]:
+def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, cache.BuildCache | None]:
     """The no-change fast path: (report, None) when the last build of --out still stands, else
-    (None, the inputs' fingerprint, hasher and file digests) for the cache of the full build."""
+    (None, the cache of --out, opened, for the build to go on with)."""
     if not options.cache:
         return None, None
     previous = cache.BuildCache.open(options, Theme(options.theme).directories)
     if not previous.unchanged():
-        return None, (previous.inputs, previous.partial, previous.files)
+        return None, previous
     state = previous.previous
     if options.strict and state.problems.warnings:
         raise CatalogueError(state.problems)

@@ -60,10 +60,16 @@ class Joiner:
         #: An edit's quick build has only the edited catalogues' items: it cannot make the others' pieces.
         self.must_exist = must_exist
         self.salt = fingerprints.code + fingerprints.model.site.base_url.encode()
+        self._keys: dict[tuple[str, str], str] = {}
 
     def key(self, path: str, ident: str) -> str:
-        return hashlib.blake2b(self.salt + f"\0{path}\0{ident}\0".encode() + self.fingerprints.catalogue(ident),
-                               digest_size=16).hexdigest()
+        """A piece's key (asked by :meth:`digest` and again by :meth:`write`)."""
+        found = self._keys.get((path, ident))
+        if found is None:
+            found = self._keys[(path, ident)] = hashlib.blake2b(
+                self.salt + f"\0{path}\0{ident}\0".encode() + self.fingerprints.catalogue(ident),
+                digest_size=16).hexdigest()
+        return found
 
     def digest(self, path: str, joined: Joined) -> bytes:
         h = hashlib.blake2b(digest_size=16)

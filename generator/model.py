@@ -15,7 +15,7 @@ from typing import Any
 from . import standard_lists as std
 from .doc_numbers import normalise_number
 from .load import Sources
-from .summary import CatalogueSummary, summarise
+from .summary import CatalogueAddress, CatalogueSummary, summarise
 from .validate import site_vocabulary
 
 
@@ -84,7 +84,7 @@ class Category:
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class Catalogue(CatalogueAddress):
     id: str
     name: str
     kind: str
@@ -93,14 +93,6 @@ class Catalogue:
     items: tuple[Item, ...]
     description: str | None = None
     source_path: Path = Path()
-
-    @property
-    def path(self) -> str:
-        return f"{'domains' if self.kind == 'domain' else 'community'}/{self.id}/"
-
-    @property
-    def kind_label(self) -> str:
-        return std.CATALOGUE_KIND_LABELS[self.kind]
 
     @property
     def active_items(self) -> tuple[Item, ...]:

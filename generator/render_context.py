@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +15,6 @@ class RenderContext:
     theme: Theme
     #: Extra values a feature puts in every page's context (e.g. the search page's options).
     extras: dict[str, Any] = field(default_factory=dict)
-    #: Per-catalogue pieces of site-wide files kept by an incremental build (cache.Pieces), or None.
-    pieces: Any = None
-
-    def piece(self, name: str, catalogue_id: str, make: Callable[[], str]) -> str:
-        """``make()``, or the piece an earlier build made from the same catalogue."""
-        return self.pieces.get(name, catalogue_id, make) if self.pieces is not None else make()
-
     def page(self, path: str, *, title: str, crumbs: tuple[tuple[str, str | None], ...] = (),
              **context: Any) -> dict[str, Any]:
         """The context shared by every HTML page at site path ``path`` (``items/x/``)."""

@@ -43,8 +43,23 @@ class ChangeEntry:
     catalogue_name: str
 
 
+class CatalogueAddress:
+    """Where a catalogue (or its summary) is published, from its ``kind`` and ``id``."""
+
+    id: str
+    kind: str
+
+    @property
+    def path(self) -> str:
+        return f"{'domains' if self.kind == 'domain' else 'community'}/{self.id}/"
+
+    @property
+    def kind_label(self) -> str:
+        return std.CATALOGUE_KIND_LABELS[self.kind]
+
+
 @dataclass(frozen=True)
-class CatalogueSummary:
+class CatalogueSummary(CatalogueAddress):
     id: str
     name: str
     kind: str
@@ -64,14 +79,6 @@ class CatalogueSummary:
     changes: tuple[ChangeEntry, ...] = ()
     #: Its active items' ids in order: the pages the search index holds.
     active_ids: tuple[str, ...] = ()
-
-    @property
-    def path(self) -> str:
-        return f"{'domains' if self.kind == 'domain' else 'community'}/{self.id}/"
-
-    @property
-    def kind_label(self) -> str:
-        return std.CATALOGUE_KIND_LABELS[self.kind]
 
 
 def header_digest(catalogue: Catalogue) -> bytes:
