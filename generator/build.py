@@ -11,6 +11,7 @@ import gc
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -233,21 +234,21 @@ def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: ca
     patch = build_cache is not None and bool(build_cache.manifest)
     background = len(outputs) >= BACKGROUND_CLEANUP
     publisher = patching(options.out, background) if patch else staging(options.out, background)
+    if quick is not None:
+        ctx.load_catalogue = quick.catalogue_loader(options)
     with publisher as target:
         stage = target.folder if isinstance(target, Patch) else target
-        mark = time.perf_counter()
-        produced = _write_all(ctx, outputs, stage, options, build_cache, checked.digests, patch=patch,
-                              quick=quick is not None)
-        timings["render"] = time.perf_counter() - mark
+        finishers = _Finishers(ctx, stage, [f for f in FINISHERS
+                                            if options.search or f.__module__ != search_index.__name__], timings)
         cache.ACTIVE = build_cache
         try:
-            for finish in FINISHERS:
-                if not options.search and finish.__module__ == search_index.__name__:
-                    continue
-                mark = time.perf_counter()
-                finish(ctx, stage)
-                timings[finish.__name__] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            produced = _write_all(ctx, outputs, stage, options, build_cache, checked.digests, patch=patch,
+                                  quick=quick is not None, beside=finishers.start)
+            timings["render"] = time.perf_counter() - mark
+            finishers.join()
         finally:
+            finishers.cancel()
             cache.ACTIVE = None
         if isinstance(target, Patch):
             assert build_cache is not None
@@ -323,6 +324,52 @@ def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | Non
 
 
 # --- rendering, sequential or over worker processes ------------------------------------
+
+
+class _Finishers:
+    """The finishers (the search index), run in a thread beside the render workers.
+
+    They read the model, not the rendered pages, so they need not wait for them: Pagefind then
+    indexes on one core while the pages are written on the other. The thread starts only once
+    the workers are forked (a fork must not copy a lock this thread holds); its error, if any,
+    is the build's, raised by :meth:`join`. A failed render stops it (:meth:`cancel`).
+    """
+
+    def __init__(self, ctx: RenderContext, stage: Path, finishers: list[Callable[..., None]],
+                 timings: dict[str, float]):
+        self.ctx, self.stage, self.finishers, self.timings = ctx, stage, finishers, timings
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        if self.finishers and self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="gkml-finishers", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for finish in self.finishers:
+                mark = time.perf_counter()
+                finish(self.ctx, self.stage, self.stop)
+                self.timings[finish.__name__] = time.perf_counter() - mark
+        except BaseException as exc:  # handed to the main thread by join()
+            self.error = exc
+
+    def join(self) -> None:
+        self.start()
+        assert self.thread is not None or not self.finishers
+        if self.thread is not None:
+            self.thread.join()
+        self.finishers = []
+        if self.error is not None:
+            raise self.error
+
+    def cancel(self) -> None:
+        """Stop a run the build gave up on, and wait for it to end (it removes its scratch files)."""
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
 
 #: One output's record for the cache: (path, fingerprint, digest of its bytes, produced anew?,
 #: the layout of a joined file — joined.py —, the catalogue that owns it or "")
@@ -440,8 +487,9 @@ def _unchanged_owners(ctx: RenderContext, outputs: list[Output], build_cache: ca
 
 def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: BuildOptions,
                build_cache: cache.BuildCache | None = None, digests: dict[str, bytes] | None = None,
-               patch: bool = False, quick: bool = False) -> int:
-    """Write every output into ``stage``; returns how many were produced (not reused)."""
+               patch: bool = False, quick: bool = False, beside: Callable[[], None] | None = None) -> int:
+    """Write every output into ``stage``; returns how many were produced (not reused).
+    ``beside`` is called once the work may share the process with another thread (after any fork)."""
     global _WORKER
     fingerprints = None
     if build_cache is not None:
@@ -459,6 +507,8 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
     if build_cache is not None and fingerprints is not None:
         outputs, results = _unchanged_owners(ctx, outputs, build_cache, fingerprints, patch)
     if jobs <= 1 or len(outputs) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+        if beside is not None:
+            beside()
         for done, output in enumerate(outputs, len(results) + 1):
             results.append(writer.write(output))
             if options.progress and (done % 200 == 0 or done == total):
@@ -476,6 +526,8 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
         done = len(results)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                if beside is not None:
+                    beside()
                 for chunk_results in pool.imap_unordered(_write_chunk, chunks):
                     results.extend(chunk_results)
                     done += len(chunk_results)

@@ -342,7 +342,6 @@ class BuildCache:
         self.new_owners: dict[str, list[str]] = {}
         #: The edit's quick build replaces only its own owners' shards; a full build all of them.
         self.partial_save = False
-        self._carried: dict[str, dict[str, tuple[Digest, Digest]]] = {}
         #: What an edit's quick build needs of this build (:class:`QuickState`), if known.
         self.quick: QuickState | None = None
         self.search_parts: dict[str, Digest] = {}
@@ -385,19 +384,6 @@ class BuildCache:
             self.manifest = {}
             return False
         return True
-
-    def carried(self, owner: str, path: str) -> tuple[Digest, Digest] | None:
-        """The record of an output an edit's quick build carried over unread (its catalogue's
-        shard is read now, once), or None."""
-        if not self.partial_save or owner in self.new_owners:
-            return None
-        shard = self._carried.get(owner)
-        if shard is None:
-            try:
-                shard = self._carried[owner] = marshal.loads(self.shards[owner]) if owner in self.shards else {}
-            except (EOFError, ValueError, TypeError):
-                shard = self._carried[owner] = {}
-        return shard.get(path)
 
     def previous_owner(self, catalogue_id: str) -> Digest | None:
         return self.previous.owners.get(catalogue_id) if self.manifest else None
@@ -546,12 +532,12 @@ ACTIVE: BuildCache | None = None
 
 
 class SearchReuse:
-    """Keeps the previous build's search index parts whose pages did not change.
+    """Keeps the previous build's search index parts whose records did not change.
 
-    The search index finisher asks :meth:`keep` for each part before running Pagefind on it;
-    kept parts are hard-linked from the previous ``--out`` by :meth:`link_kept` after every
-    other part was written, so Pagefind never writes into a folder holding linked files.
-    Without an active cache nothing is kept.
+    The search index finisher asks :meth:`keep` for each part, by a key of what its records are
+    made of, before running Pagefind on it; kept parts are hard-linked from the previous
+    ``--out`` by :meth:`link_kept` after every other part was written, so Pagefind never writes
+    into a folder holding linked files. Without an active cache nothing is kept.
     """
 
     def __init__(self, stage: Path, index_dir: str):
@@ -561,25 +547,11 @@ class SearchReuse:
         self.kept: list[str] = []
         self.code = code_digest() if self.cache is not None else b""
 
-    def page(self, path: str) -> Path:
-        """A page of the site being built: staged, or left in the previous --out (a patch)."""
-        staged = self.stage / path
-        if self.cache is None or staged.exists():
-            return staged
-        return self.cache.out / path
-
-    def keep(self, folder: str, pages: Iterable[tuple[str, str]]) -> bool:
-        """True if the part of ``pages`` ((owning catalogue, path) each) is the last build's."""
+    def keep(self, folder: str, records: bytes) -> bool:
+        """True if the part in ``folder`` indexed the same ``records`` (a digest) last time."""
         if self.cache is None:
             return False
-        h = _hasher()
-        h.update(self.code + folder.encode() + b"\0")
-        for owner, page in pages:
-            record = self.cache.new_manifest.get(page) or self.cache.carried(owner, page)
-            if record is None:
-                return False
-            h.update(page.encode() + b"\0" + record[1])
-        key = h.digest()
+        key = digest(self.code + folder.encode() + b"\0" + records)
         self.cache.search_parts[folder] = key
         old = self.cache.out / self.index_dir / folder
         if self.cache.previous_search_part(folder) == key and old.is_dir():

@@ -7,6 +7,7 @@ before anything is written, and (2) producing can be fanned out over processes â
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -46,11 +47,13 @@ def produce(ctx: "RenderContext", output: Output) -> bytes:
     return PRODUCERS[output.producer](ctx, output.key)
 
 
-#: Steps run over the finished output folder before it is published (the search index):
-#: each gets the render context and the staging folder, and may add files to it.
-FINISHERS: list[Callable[["RenderContext", Path], None]] = []
+#: Steps that add files to the output folder from the model (the search index), run beside
+#: the render (build.py): each gets the render context, the staging folder, and an event set
+#: when the build is given up, which it should check between long steps.
+Finisher = Callable[["RenderContext", Path, threading.Event | None], None]
+FINISHERS: list[Finisher] = []
 
 
-def finisher(function: Callable[["RenderContext", Path], None]) -> Callable[["RenderContext", Path], None]:
+def finisher(function: Finisher) -> Finisher:
     FINISHERS.append(function)
     return function

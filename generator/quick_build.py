@@ -21,6 +21,7 @@ references changed, a problem reported — takes the full build, which gives the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,19 @@ class QuickPlan:
     changed: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)
     #: The published catalogues it re-renders (the edited ones and their replaced_by neighbours).
     owners: list[str] = field(default_factory=list)
+
+    def catalogue_loader(self, options: BuildOptions) -> Callable[[str], Catalogue]:
+        """Reads a catalogue the model does not hold from its checked unit of the last build:
+        the search index part holding an edited item also holds other catalogues' records."""
+        store = cache.cache_dir(options.out) / "units"
+
+        def load(ident: str) -> Catalogue:
+            name = self.state.paths.get(ident)
+            kept = load_kept(store, self.state.files[name][2]) if name in self.state.files else None
+            if kept is None or kept.catalogue is None:
+                raise cache.QuickUnavailable(f"the checked unit of {ident} is gone")
+            return kept.catalogue
+        return load
 
 
 def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, QuickPlan] | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import SiteModel
+from .model import Catalogue, SiteModel
 from .theme import Theme
 
 
@@ -15,6 +16,19 @@ class RenderContext:
     theme: Theme
     #: Extra values a feature puts in every page's context (e.g. the search page's options).
     extras: dict[str, Any] = field(default_factory=dict)
+    #: An edit's quick build has only the edited catalogues in its model; this reads any other
+    #: one (from its checked unit) for the few outputs that need it (the search index's records).
+    load_catalogue: Callable[[str], Catalogue] | None = None
+
+    def catalogue(self, ident: str) -> Catalogue:
+        """The published catalogue ``ident``, from the model or, in a quick build, its unit."""
+        found = self.model.catalogues_by_id.get(ident)
+        if found is None and self.load_catalogue is not None:
+            found = self.load_catalogue(ident)
+        if found is None:
+            raise KeyError(ident)
+        return found
+
     def page(self, path: str, *, title: str, crumbs: tuple[tuple[str, str | None], ...] = (),
              **context: Any) -> dict[str, Any]:
         """The context shared by every HTML page at site path ``path`` (``items/x/``)."""

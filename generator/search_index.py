@@ -1,40 +1,44 @@
-"""The search index: Chinese search terms for every item page, and the Pagefind run over them.
+"""The search index: a search record of every active item, and the Pagefind runs over them.
 
 Pagefind's own Chinese segmentation splits text in ways a resident's query does not: it has
 been seen to cut 中华人民共和国政府信息公开条例 into 中华/人民/共和/国政/府/…, so 政府 finds
-nothing. Each active item page therefore carries hidden lines of words segmented here with
-jieba (``cut_for_search``, which also yields the shorter words inside long ones) plus the
-residents' own ``keywords``, one line per field weight.
+nothing. So Pagefind does not read the item pages. It reads one small record per active item
+(the theme's ``search_record.html``, never published), written under the item page's path so
+that each result opens the page: lines of words segmented here with jieba (``cut_for_search``,
+which also yields the shorter words inside long ones) plus the residents' own ``keywords``,
+one line per field weight, and the filters and what a result shows. Item pages carry nothing
+for search; a phone that opens one from a QR code downloads only what it shows.
 
 In the browser, Pagefind cuts the query again, with the browser's segmenter (ICU), and every
 piece must start an indexed word. ICU splits many words jieba keeps whole (特困 → 特 + 困,
 低保 → 低 + 保), so the single characters and the tails of each word are indexed as well, at
 half the weight of the word (see :func:`_pieces`).
 
-The index is written by Pagefind (extended build) as a finisher, after every page exists.
-Pagefind has been reported to run out of memory above ~30,000 pages, so a large site is split
-into parts of at most :data:`SPLIT_THRESHOLD` items, one Pagefind run each, whole catalogues kept
-together where they fit; the search page queries every part and merges the results (search.js).
+The records are made from the model, not from rendered pages, so the index is written while
+the pages are (build.py runs this finisher beside the render workers). Pagefind has been
+reported to run out of memory above ~30,000 pages, so a large site is split into parts of at
+most :data:`SPLIT_THRESHOLD` items, one Pagefind run each, whole catalogues kept together where
+they fit; the search page queries every part and merges the results (search.js).
 """
-
 from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import cache, segment_dictionary
-from .model import Item, SiteModel
-from .outputs import Output, finisher, planner
+from .model import Catalogue, Item, SiteModel
+from .outputs import finisher
 from .problems import CatalogueError, Problems
+from .theme import Theme
 
 if TYPE_CHECKING:
     from .render_context import RenderContext
@@ -46,6 +50,8 @@ PAGEFIND_DIR = "pagefind"
 #: one run over 10,000 items peaks at about 1.5 GB (tests/perf/search_cost.py), which a small
 #: server or CI runner can still give it.
 SPLIT_THRESHOLD = 10_000
+#: The theme template of one item's search record (never published: Pagefind reads it).
+RECORD_TEMPLATE = "search_record.html"
 #: The Pagefind executable; ``None`` means the one shipped by the pagefind-bin-extended package.
 PAGEFIND: Path | None = None
 
@@ -144,10 +150,13 @@ def _segment_one(text: str) -> tuple[frozenset[str], frozenset[str]]:
         pieces.update(_pieces(text.lower()))
     for word in _tokenizer().cut_for_search(text):
         word = word.strip().lower()
-        # Single characters (区, 的, 第) match almost every item; they only add noise.
         if len(word) >= 2 and _WORDLIKE.search(word):
             words.add(word)
             pieces.update(_pieces(word))
+        elif _WORDLIKE.search(word):
+            # A single character (区, 的, 4, T) is no word worth ranking by, but a query copied
+            # from a title holds it (…制度的意见, GB/T), and every piece of a query must match.
+            pieces.add(word)
     return frozenset(words), frozenset(pieces)
 
 
@@ -174,11 +183,13 @@ def subjects(item: Item) -> list[str]:
     return split_subjects(item.subject)
 
 
-def item_terms(model: SiteModel, item: Item) -> list[tuple[str, int, str]]:
-    """(field, weight, line) for the hidden lines of one item page: the words of each field at
-    its weight, then their pieces at half of it (a piece of a word is weaker evidence)."""
-    catalogue = model.catalogues_by_id[item.catalogue_id]
-    body = [catalogue.name, item.group or "", *item.content, item.audience_group or "", item.notes or ""]
+def item_terms(catalogue: Catalogue, item: Item) -> list[tuple[str, int, str]]:
+    """(field, weight, line) for the term lines of one item's search record: the words of each
+    field at its weight, then their pieces at half of it (a piece of a word is weaker evidence).
+    The body holds what the item page shows besides the weighted fields, so a phrase read on
+    the page (a 时限, a 渠道) finds the item too."""
+    body = [catalogue.name, item.group or "", *item.content, item.timing, *item.channels,
+            item.audience_group or "", item.notes or ""]
     for basis in item.basis:
         body += [basis.title, basis.number or ""]
     fields = [
@@ -198,15 +209,11 @@ def item_terms(model: SiteModel, item: Item) -> list[tuple[str, int, str]]:
     return lines
 
 
-@planner
-def prepare_item_search(ctx: "RenderContext") -> Iterable[Output]:
-    """Give item templates ``search_terms(item)``; writes no file of its own."""
-    model = ctx.model
-    if model.items:
-        prepare()
-    ctx.extras["search_terms"] = functools.partial(item_terms, model)
-    ctx.extras["search_subjects"] = subjects
-    return ()
+def record(theme: Theme, catalogue: Catalogue, item: Item) -> bytes:
+    """The search record of one active item: a small HTML document Pagefind indexes under the
+    item page's URL (see the template for what it holds and why)."""
+    return theme.render([RECORD_TEMPLATE], item=item, catalogue=catalogue, terms=item_terms(catalogue, item),
+                        subjects=subjects(item)).encode("utf-8")
 
 
 # --- splitting a large site -----------------------------------------------------------------
@@ -282,61 +289,116 @@ def pagefind_command(site: Path, output: Path) -> list[str]:
     ]
 
 
-def run_pagefind(site: Path, output: Path) -> None:
-    command = pagefind_command(site, output)
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace",
-                              check=False, stdin=subprocess.DEVNULL)
-    except OSError as exc:
-        raise SearchIndexError(Path(command[0]), f"无法运行 Pagefind 生成搜索索引：{exc.strerror or exc}") from exc
-    if done.returncode != 0:
-        tail = " / ".join(line.strip() for line in (done.stderr + done.stdout).splitlines()[-5:] if line.strip())
-        raise SearchIndexError(Path(command[0]), f"Pagefind 生成搜索索引失败（退出码 {done.returncode}）"
-                               f"{'：' + tail if tail else ''}")
-    if not (output / "pagefind.js").is_file():
-        raise SearchIndexError(Path(command[0]), f"Pagefind 没有写出搜索索引 {output / 'pagefind.js'}")
+class _Run:
+    """One Pagefind run in the background: started on a part's records, waited for later.
+    What it prints goes to a file, not a pipe: nobody reads a pipe while it runs."""
+
+    def __init__(self, site: Path, output: Path):
+        self.command = pagefind_command(site, output)
+        self.output = output
+        self.said = tempfile.TemporaryFile()
+        try:
+            self.process = subprocess.Popen(self.command, stdout=self.said, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            self.said.close()
+            raise SearchIndexError(Path(self.command[0]),
+                                   f"无法运行 Pagefind 生成搜索索引：{exc.strerror or exc}") from exc
+
+    def wait(self, stop: threading.Event | None = None) -> None:
+        """Wait for the run; a build given up meanwhile (``stop``) ends it instead."""
+        while stop is not None and self.process.poll() is None:
+            if stop.wait(0.2):
+                self.kill()
+                return
+        code = self.process.wait()
+        self.said.seek(0)
+        said = self.said.read().decode("utf-8", "replace")
+        self.said.close()
+        if code != 0:
+            tail = " / ".join(line.strip() for line in said.splitlines()[-5:] if line.strip())
+            raise SearchIndexError(Path(self.command[0]), f"Pagefind 生成搜索索引失败（退出码 {code}）"
+                                   f"{'：' + tail if tail else ''}")
+        if not (self.output / "pagefind.js").is_file():
+            raise SearchIndexError(Path(self.command[0]), f"Pagefind 没有写出搜索索引 {self.output / 'pagefind.js'}")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.said.close()
 
 
-def _link(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:  # a filesystem without hard links
-        shutil.copyfile(source, target)
+def start_pagefind(site: Path, output: Path) -> _Run:
+    """Start indexing the records under ``site`` into ``output``; its ``wait()`` raises a
+    :class:`SearchIndexError` for any failure."""
+    return _Run(site, output)
 
 
-def part_pages(model: SiteModel, threshold: int | None = None) -> list[list[tuple[str, str]]]:
-    """:func:`index_parts` as (catalogue id, page path) of each item page, from the summaries
-    alone: an edit's quick build indexes without the other catalogues' items at hand."""
+def record_template_digest(theme: Theme) -> bytes:
+    """The record template as the theme in use has it (a site's own theme may change it)."""
+    source = theme.env.loader.get_source(theme.env, RECORD_TEMPLATE)[0]  # type: ignore[union-attr]
+    return cache.digest(source.encode("utf-8"))
+
+
+def part_key(model: SiteModel, part: Sequence[tuple[str, int, int]], template: bytes) -> bytes:
+    """What one part's index is made of: its catalogues' ranges and their search digests."""
     by_id = model.summaries_by_id
-    return [[(ident, f"items/{item_id}/index.html") for ident, start, stop in part
-             for item_id in by_id[ident].active_ids[start:stop]]
-            for part in part_plan(model, threshold)]
+    return cache.digest(template + b"".join(f"{ident}\0{start}\0{stop}\0".encode() + by_id[ident].search_digest
+                                            for ident, start, stop in part))
 
 
-def write_index(stage: Path, parts: Sequence[Sequence[tuple[str, str]]]) -> None:
-    """Index each part's item pages into ``stage/pagefind/`` (first part) and its part folders.
+def write_records(ctx: "RenderContext", part: Sequence[tuple[str, int, int]], tree: Path,
+                  given_up: threading.Event | None = None) -> None:
+    """Write the search record of each of ``part``'s items at its page's path under ``tree``,
+    so each result's URL is the item page's own."""
+    for ident, start, stop in part:
+        if given_up is not None and given_up.is_set():
+            return
+        catalogue = ctx.catalogue(ident)
+        for item in catalogue.active_items[start:stop]:
+            folder = tree / "items" / item.id
+            folder.mkdir(parents=True)
+            (folder / "index.html").write_bytes(record(ctx.theme, catalogue, item))
 
-    Each run sees a scratch tree holding only its part's pages, at their site paths, so result
-    URLs are the pages' own and no run parses the rest of the site.
+
+def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
+                stop: threading.Event | None = None) -> None:
+    """Index the active items into ``stage/pagefind/`` (first part) and its part folders.
+
+    Each Pagefind run reads a scratch tree holding only its part's records; while it runs, the
+    next part's records are written. A part whose catalogues' records are as the last build
+    had them is linked from the previous ``--out`` instead.
     """
+    model = ctx.model
+    parts = part_plan(model, threshold)
+    template = record_template_digest(ctx.theme)
     scratch = stage / ".search-index-work"
-    # An incremental build keeps the parts whose pages are byte for byte the last build's.
     reuse = cache.SearchReuse(stage, PAGEFIND_DIR)
+    running: _Run | None = None
     try:
-        for number, (pages, folder) in enumerate(zip(parts, part_dirs(len(parts)), strict=True), 1):
-            if reuse.keep(folder, pages):
+        for number, (part, folder) in enumerate(zip(parts, part_dirs(len(parts)), strict=True), 1):
+            if reuse.keep(folder, part_key(model, part, template)):
                 continue
             tree = scratch / str(number)
-            for _, page in pages:
-                _link(reuse.page(page), tree / page)
-            tree.mkdir(parents=True, exist_ok=True)
-            run_pagefind(tree, stage / PAGEFIND_DIR / folder)
+            tree.mkdir(parents=True)
+            write_records(ctx, part, tree, stop)
+            if stop is not None and stop.is_set():
+                return
+            if running is not None:
+                waited, running = running, None
+                waited.wait(stop)
+            running = start_pagefind(tree, stage / PAGEFIND_DIR / folder)
+        if running is not None:
+            waited, running = running, None
+            waited.wait(stop)
     finally:
+        if running is not None:
+            running.kill()
         shutil.rmtree(scratch, ignore_errors=True)
     reuse.link_kept()
 
 
 @finisher
-def search_index(ctx: "RenderContext", stage: Path) -> None:
-    write_index(stage, part_pages(ctx.model))
+def search_index(ctx: "RenderContext", stage: Path, stop: threading.Event | None = None) -> None:
+    write_index(ctx, stage, stop=stop)

@@ -79,6 +79,9 @@ class CatalogueSummary(CatalogueAddress):
     changes: tuple[ChangeEntry, ...] = ()
     #: Its active items' ids in order: the pages the search index holds.
     active_ids: tuple[str, ...] = ()
+    #: What its search records are made of (its id, name and active items): a search index part
+    #: holding only unchanged catalogues is kept as it is.
+    search_digest: bytes = b""
 
 
 def header_digest(catalogue: Catalogue) -> bytes:
@@ -119,6 +122,7 @@ def summarise(catalogue: Catalogue, item_digests: Mapping[str, bytes] | None = N
         modes=_first_seen(item.mode for item in active if item.mode),
         changes=_newest_changes(catalogue),
         active_ids=tuple(item.id for item in active),
+        search_digest=_digest(repr((catalogue.id, catalogue.name)).encode() + b"".join(digests[i.id] for i in active)),
     )
 
 

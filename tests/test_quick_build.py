@@ -185,8 +185,8 @@ def test_edit_with_the_search_index_is_quick_and_reindexes_one_part(catalog: Pat
     _build(catalog, out, search=True)
     kept = {p: p.stat().st_ino for p in (out / "pagefind/part-3").rglob("*") if p.is_file()}
     indexed: list[Path] = []
-    original = search_index.run_pagefind
-    monkeypatch.setattr(search_index, "run_pagefind", lambda site, output: indexed.append(output) or original(site, output))
+    original = search_index.start_pagefind
+    monkeypatch.setattr(search_index, "start_pagefind", lambda site, output: indexed.append(output) or original(site, output))
     _edit(catalog / EDU, "name: 招生入学政策", "name: 招生入学政策（新）")
     report = _build(catalog, out, search=True)
     assert report.quick
@@ -194,6 +194,32 @@ def test_edit_with_the_search_index_is_quick_and_reindexes_one_part(catalog: Pat
     assert {p: p.stat().st_ino for p in (out / "pagefind/part-3").rglob("*") if p.is_file()} == kept
     assert _tree(out) == _cold(catalog, tmp_path, search=True)
     assert build_module.quick_build.MAX_FILES > 1
+
+
+def test_reindexed_part_reads_the_records_of_catalogues_not_edited(catalog: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part holding the edited catalogue and others: the quick build reads the others from
+    their checked units (not their files) and indexes the whole part again."""
+    import json
+
+    from generator import search_index
+    monkeypatch.setattr(search_index, "SPLIT_THRESHOLD", 3)     # parts: 教育 + 社会救助, 居务
+    out = tmp_path / "site"
+    _build(catalog, out, search=True)
+    read = _reads(monkeypatch)
+    _edit(catalog / SA, "name: 办事指南", "name: 低保办事指南")
+    report = _build(catalog, out, search=True)
+    assert report.quick and read == ["social-assistance.yaml"]
+    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert entry["languages"]["zh-cn"]["page_count"] == 3      # 2 义务教育 records + the edited one
+    assert _tree(out) == _cold(catalog, tmp_path, search=True)
+    # Without the other catalogue's unit the quick build cannot index the part: the full build does.
+    _edit(catalog / SA, "name: 低保办事指南", "name: 办事指南")
+    for unit in (cache.cache_dir(out) / "units").iterdir():
+        unit.unlink()
+    report = _build(catalog, out, search=True)
+    assert not report.quick
+    assert _tree(out) == _cold(catalog, tmp_path, search=True)
 
 
 def test_withdrawal_changes_counts_filters_and_feed_as_a_cold_build_does(catalog: Path, tmp_path: Path) -> None:

@@ -69,32 +69,39 @@ def test_index_holds_exactly_the_active_items(mini_site: Path) -> None:
     assert (mini_site / "pagefind" / "pagefind.js").is_file()
 
 
-def test_only_active_item_pages_are_search_documents(mini_site: Path) -> None:
-    active = (mini_site / "items" / "sa-dibao-guide" / "index.html").read_text(encoding="utf-8")
-    withdrawn = (mini_site / "items" / "sa-dibao-old-guide" / "index.html").read_text(encoding="utf-8")
-    assert active.count("data-pagefind-body") == 1
-    assert "data-pagefind-body" not in withdrawn and "search-data" not in withdrawn
-    for other in ["index.html", "search/index.html", "domains/social-assistance/index.html",
-                  "community/neighbourhood-committee/index.html", "items/sa-dibao-guide/poster/index.html"]:
-        path = mini_site / other
-        if path.is_file():
-            assert "data-pagefind-body" not in path.read_text(encoding="utf-8"), other
+def test_pages_carry_nothing_for_search_and_records_are_not_published(mini_site: Path) -> None:
+    """The index is made from search records, never published: an item page a phone opens from
+    a QR code holds only what it shows (no hidden term lines), and no Pagefind markup at all."""
+    for path in mini_site.rglob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert "data-pagefind-" not in html and "search-data" not in html, path
+    page = (mini_site / "items" / "edu-enrolment-policy" / "index.html").read_text(encoding="utf-8")
+    assert "入学 招生" not in page     # the record's keyword line; keywords are not printed on the page
+    assert not [p for p in mini_site.rglob("*") if ".search-index-work" in p.parts]
+    assert not list(mini_site.rglob("search_record*"))
 
 
-def test_item_pages_carry_hidden_segmented_terms(mini_site: Path) -> None:
-    html = (mini_site / "items" / "edu-enrolment-policy" / "index.html").read_text(encoding="utf-8")
-    blocks = re.findall(r'<div class="search-data" hidden( data-pagefind-ignore)?>(.*?)</div>', html, re.S)
-    assert len(blocks) == 2, "one block of term lines, one of filters and metadata, both hidden"
+def _record(item_id: str) -> str:
+    from generator.build import check
+    from generator.theme import Theme
+    model = check(BuildOptions(catalog=MINI, content=None)).model
+    assert model is not None
+    item = model.items_by_id[item_id]
+    return search_index.record(Theme(), model.catalogue_of(item), item).decode("utf-8")
+
+
+def test_search_record_holds_segmented_terms_filters_and_display() -> None:
+    html = _record("edu-enrolment-policy")
+    assert html.count("data-pagefind-body") == 1
     lines: dict[int, list[str]] = {}
-    for weight, line in re.findall(r'data-pagefind-weight="(\d+)">([^<]*)<', blocks[0][1]):
+    for weight, line in re.findall(r'data-pagefind-weight="(\d+)">([^<]*)<', html):
         lines.setdefault(int(weight), []).extend(line.split())
-    # 政府 stands alone although the page only says 中华人民共和国政府信息公开条例.
+        assert line.split() == sorted(set(line.split())), "terms are sorted and unique, so records are stable"
+    # 政府 stands alone although the item only says 中华人民共和国政府信息公开条例.
     assert "政府" in lines[1] and "招生" in lines[8] and "入学" in lines[8]
     assert "招生入学政策" in lines[10] and "政策" in lines[10]
     assert max(lines) == search_index.WEIGHT_NAME > search_index.WEIGHT_BODY == min(lines)
-    for _, line in re.findall(r'data-pagefind-weight="(\d+)">([^<]*)<', blocks[0][1]):
-        assert line.split() == sorted(set(line.split())), "terms are sorted and unique, so pages are byte-stable"
-    meta = blocks[1][1]
+    meta = html.split("data-pagefind-ignore", 1)[1]
     # No Chinese in metadata (Pagefind searches it, cut at spaces only): the id, and \u-escaped JSON.
     assert '<span data-pagefind-meta="title">edu-enrolment-policy</span>' in meta
     shown = re.search(r'<span data-pagefind-meta="show">([^<]*)</span>', meta).group(1)  # type: ignore[union-attr]
@@ -122,8 +129,8 @@ def test_index_parts_keep_catalogues_together() -> None:
         ["edu-enrolment-policy"], ["edu-catchment"]]
     assert len(search_index.index_parts(model)) == 1
     # The finisher plans the same parts from the catalogues' summaries alone.
-    assert [[page for _, page in part] for part in search_index.part_pages(model, 2)] == [
-        [f"items/{i.id}/index.html" for i in part] for part in search_index.index_parts(model, 2)]
+    assert search_index.part_plan(model, 2) == [[("compulsory-education", 0, 2)], [("social-assistance", 0, 1)],
+                                                [("neighbourhood-committee", 0, 2)]]
     assert search_index.part_dirs(3) == ["", "part-2/", "part-3/"]
 
 
@@ -223,18 +230,6 @@ def test_zhaosheng_is_found_under_compulsory_education(page: object, mini_server
     assert "edu-enrolment-policy" in find(page, "政府")
     assert find(page, None, {"catalogue": "neighbourhood-committee"}) == ["jw-members", "jw-funds"] or \
         set(find(page, None, {"catalogue": "neighbourhood-committee"})) == {"jw-members", "jw-funds"}
-
-
-@pytest.mark.browser
-def test_term_lines_are_neither_shown_nor_announced(page: object, mini_server: Served) -> None:
-    page.goto(mini_server.url + "items/edu-enrolment-policy/")  # type: ignore[attr-defined]
-    hidden_line = "入学 招生"   # the keyword line; keywords are not printed on the page
-    assert hidden_line in page.content()  # type: ignore[attr-defined]
-    assert hidden_line not in page.inner_text("body")  # type: ignore[attr-defined]
-    assert hidden_line not in page.locator("body").aria_snapshot()  # type: ignore[attr-defined]
-    assert all(block.is_hidden() for block in page.locator(".search-data").all())  # type: ignore[attr-defined]
-    page.emulate_media(media="print")  # type: ignore[attr-defined]
-    assert hidden_line not in page.inner_text("body")  # type: ignore[attr-defined]
 
 
 @pytest.mark.browser

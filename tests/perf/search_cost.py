@@ -32,12 +32,14 @@ CHROMIUM = "/usr/bin/chromium"
 def index_only(site: Path, threshold: int) -> None:
     """Child-process entry: re-index a built site, print seconds and Pagefind's peak RSS (KiB)."""
     from generator.build import check
+    from generator.render_context import RenderContext
+    from generator.theme import Theme
     model = check(BuildOptions(catalog=site / ".catalog", content=None)).model
     assert model is not None
-    parts = search_index.part_pages(model, threshold)
+    parts = search_index.part_plan(model, threshold)
     shutil.rmtree(site / search_index.PAGEFIND_DIR)
     started = time.perf_counter()
-    search_index.write_index(site, parts)
+    search_index.write_index(RenderContext(model, Theme()), site, threshold)
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_kib": usage.ru_maxrss,
@@ -101,7 +103,7 @@ def main() -> None:
 
         started = time.process_time()
         for item in active:
-            search_index.item_terms(model, item)
+            search_index.item_terms(model.catalogue_of(item), item)
         terms_seconds = time.process_time() - started
 
         # Pagefind alone, in a fresh process, so its peak memory is not mixed with render workers'.
@@ -122,7 +124,7 @@ def main() -> None:
               f"→ {indexing['parts']} index part(s)")
         print(f"build: {build_seconds:.1f} s in all (search index finisher {report.timings.get('search_index', 0):.1f} s)")
         print(f"jieba terms for every item: {terms_seconds:.2f} s CPU ({terms_seconds / len(active) * 1000:.2f} ms per item)")
-        print(f"Pagefind indexing: {indexing['seconds']:.1f} s wall, {indexing['cpu']:.1f} s CPU "
+        print(f"search records + Pagefind: {indexing['seconds']:.1f} s wall, {indexing['cpu']:.1f} s CPU "
               f"({indexing['cpu'] / len(active) * 1000:.2f} ms per item), peak memory {indexing['peak_kib'] / 1024:.0f} MiB")
         print(f"index on disk: {total / 1e6:.1f} MB in {len(files)} files; index data {data_bytes / 1e6:.1f} MB "
               f"= {data_bytes / len(active) / 1024:.2f} KiB per item")

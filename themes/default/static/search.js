@@ -9,8 +9,8 @@ const TYPING_PAUSE_MS = 300;
 
 // Ranking tuned on tests/search_queries.yaml. Pages differ in length mostly by how many legal
 // bases they cite, which says nothing about relevance (pageLength 0). Exact words beat longer
-// words that merely start with a query piece (termSimilarity). The hidden term lines already
-// weight the name and 一级事项, so metadata adds nothing (metaWeights 0; see item_search.html).
+// words that merely start with a query piece (termSimilarity). The indexed term lines already
+// weight the name and 一级事项, so metadata adds nothing (metaWeights 0; see search_record.html).
 export const RANKING = {
   pageLength: 0,
   termSimilarity: 5,
