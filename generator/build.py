@@ -438,16 +438,28 @@ class _Writer:
         return True
 
     def _folder(self, target: str) -> None:
+        # A city's build makes 200,000 folders, nearly all one level below one that exists:
+        # a bare mkdir, and makedirs only when that fails, saves a stat and Python's path work.
         folder = os.path.dirname(target)
         if folder not in self.made:
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.mkdir(folder)
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
+            except FileExistsError:
+                pass
             self.made.add(folder)
 
     def _create(self, target: str, data: bytes) -> None:
         self._folder(target)
+        # Unbuffered: one write of bytes already whole, no file object around it (300,000 files).
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+        finally:
+            os.close(descriptor)
 
 
 _WORKER: _Writer | None = None
