@@ -50,6 +50,9 @@ PAGEFIND_DIR = "pagefind"
 #: one run over 10,000 items peaks at about 1.5 GB (tests/perf/search_cost.py), which a small
 #: server or CI runner can still give it.
 SPLIT_THRESHOLD = 10_000
+#: Pagefind runs at once: each indexes on about one core, and a 10,000-record part takes up to
+#: about 1.3 GB, so two keep a city's build within a small server's memory.
+PAGEFIND_RUNS = 2
 #: The theme template of one item's search record (never published: Pagefind reads it).
 RECORD_TEMPLATE = "search_record.html"
 #: The Pagefind executable; ``None`` means the one shipped by the pagefind-bin-extended package.
@@ -366,16 +369,19 @@ def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
                 stop: threading.Event | None = None) -> None:
     """Index the active items into ``stage/pagefind/`` (first part) and its part folders.
 
-    Each Pagefind run reads a scratch tree holding only its part's records; while it runs, the
-    next part's records are written. A part whose catalogues' records are as the last build
-    had them is linked from the previous ``--out`` instead.
+    Each Pagefind run reads a scratch tree holding only its part's records and writes a
+    scratch folder, moved into place once every run succeeded. Pagefind indexes on one core, so
+    :data:`PAGEFIND_RUNS` parts are indexed at once while the next part's records are written.
+    A part whose catalogues' records are as the last build had them is linked from the previous
+    ``--out`` instead.
     """
     model = ctx.model
     parts = part_plan(model, threshold)
     template = record_template_digest(ctx.theme)
     scratch = stage / ".search-index-work"
     reuse = cache.SearchReuse(stage, PAGEFIND_DIR)
-    running: _Run | None = None
+    running: list[_Run] = []
+    done: list[tuple[Path, str]] = []
     try:
         for number, (part, folder) in enumerate(zip(parts, part_dirs(len(parts)), strict=True), 1):
             if reuse.keep(folder, part_key(model, part, template)):
@@ -383,18 +389,24 @@ def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
             tree = scratch / str(number)
             tree.mkdir(parents=True)
             write_records(ctx, part, tree, stop)
+            while len(running) >= max(1, PAGEFIND_RUNS) and not (stop is not None and stop.is_set()):
+                running.pop(0).wait(stop)
             if stop is not None and stop.is_set():
                 return
-            if running is not None:
-                waited, running = running, None
-                waited.wait(stop)
-            running = start_pagefind(tree, stage / PAGEFIND_DIR / folder)
-        if running is not None:
-            waited, running = running, None
-            waited.wait(stop)
+            running.append(start_pagefind(tree, scratch / f"index-{number}"))
+            done.append((scratch / f"index-{number}", folder))
+        while running:
+            running.pop(0).wait(stop)
+        if stop is not None and stop.is_set():
+            return
+        # The first part's folder holds the others: it goes in first.
+        for index, folder in done:
+            target = stage / PAGEFIND_DIR / folder
+            target.parent.mkdir(parents=True, exist_ok=True)
+            index.rename(target)
     finally:
-        if running is not None:
-            running.kill()
+        for run in running:
+            run.kill()
         shutil.rmtree(scratch, ignore_errors=True)
     reuse.link_kept()
 
