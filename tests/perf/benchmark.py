@@ -14,8 +14,9 @@ For each data set it builds, each as its own process, the way `gkml build` does:
 * one item: one item's name edited, then built again (search index included; its share shown)
 * Hugo: one content page per item with the same fields in front matter and a plain layout
 
-and prints wall time, CPU time and the peak resident memory of the largest process of each
-(the build, a render worker or Pagefind). ``--where`` picks the folder (a disk or tmpfs such as
+and prints wall time, CPU time, the peak resident memory of the largest process of each
+(the build, a render worker or Pagefind) and the peak of all its processes together (their
+proportional set size, so pages forked workers share count once). ``--where`` picks the folder (a disk or tmpfs such as
 /dev/shm): writing 300,000 small files costs very differently on each.
 """
 
@@ -45,6 +46,8 @@ class Run:
     cpu: float
     peak_mib: float
     details: dict[str, object] = field(default_factory=dict)
+    #: Peak memory of all its processes together (PSS, sampled every 0.25 s).
+    together_mib: float = float("nan")
 
 
 def measure(name: str, command: list[str], cwd: Path | None = None) -> Run:
@@ -62,19 +65,52 @@ def measure(name: str, command: list[str], cwd: Path | None = None) -> Run:
     for line in done.stdout.splitlines():
         if line.startswith("{"):
             details = json.loads(line)
-    run = Run(name, figures["wall"], figures["cpu"], figures["maxrss"] / 1024, details)
+    run = Run(name, figures["wall"], figures["cpu"], figures["maxrss"] / 1024, details, figures["together"] / 1024)
     print(f"  measured: {_line(run)}", flush=True)
     return run
 
 
 _WRAPPER = """
-import json, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, time
+
+def tree_pss(root):
+    # The proportional set size of the run's whole process tree: pages forked workers share
+    # are counted once, split between them (plain RSS would count them in every worker).
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as stat:
+                    children.setdefault(int(stat.read().rsplit(b")", 1)[1].split()[1]), []).append(int(name))
+            except OSError:
+                pass
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+                for line in rollup:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total
+
 started = time.perf_counter()
-code = subprocess.run(sys.argv[1:]).returncode
+process = subprocess.Popen(sys.argv[1:])
+together = 0
+while process.poll() is None:
+    together = max(together, tree_pss(process.pid))
+    try:
+        process.wait(timeout=0.25)
+    except subprocess.TimeoutExpired:
+        pass
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
-                  "maxrss": usage.ru_maxrss}), file=sys.stderr)
-sys.exit(code)
+                  "maxrss": usage.ru_maxrss, "together": together}), file=sys.stderr)
+sys.exit(process.returncode)
 """
 
 
@@ -209,12 +245,12 @@ def _line(run: Run) -> str:
         note.append("quick build")
     if "output" in details:
         note.append(str(details["output"]))
-    return f"{run.name:44} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mib:9.0f}  {'; '.join(note)}"
+    return f"{run.name:44} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mib:9.0f} {run.together_mib:9.0f}  {'; '.join(note)}"
 
 
 def report(runs: list[Run], title: str) -> None:
     print(f"\n{title}")
-    print(f"{'run':44} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  details")
+    print(f"{'run':44} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'all MiB':>9}  details")
     for run in runs:
         print(_line(run))
     render = next((r for r in runs if r.name.startswith("cold render")), None)
