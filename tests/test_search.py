@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -153,6 +154,61 @@ def test_pagefind_failure_fails_the_build_cleanly(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(search_index, "PAGEFIND", tmp_path / "missing")
     assert build_command.run(BuildOptions(catalog=MINI, content=None, out=out, jobs=1), quiet=True) == 1
     assert "无法运行 Pagefind 生成搜索索引" in capsys.readouterr().err
+
+
+def _blocking_item_page(monkeypatch: pytest.MonkeyPatch, started: threading.Event, fail: bool = False) -> list[bool]:
+    """Make one item page wait (up to a minute) for the first Pagefind run to start; then, with
+    ``fail``, fail the build as a broken template would."""
+    from generator import outputs
+    from generator.problems import CatalogueError, Problems
+    seen: list[bool] = []
+    real = outputs.PRODUCERS["item"]
+
+    def item(ctx: object, key: str) -> bytes:
+        if key == "jw-funds":
+            seen.append(started.wait(60))
+            if fail:
+                problems = Problems()
+                problems.error(Path("themes/default/templates/item.html"), None, "模板出错")
+                raise CatalogueError(problems)
+        return real(ctx, key)  # type: ignore[arg-type]
+    monkeypatch.setitem(outputs.PRODUCERS, "item", item)
+    return seen
+
+
+def test_index_is_written_while_the_pages_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The records come from the model, so Pagefind starts before the last page is written."""
+    started = threading.Event()
+    real = search_index.start_pagefind
+    monkeypatch.setattr(search_index, "start_pagefind", lambda site, out: started.set() or real(site, out))
+    seen = _blocking_item_page(monkeypatch, started)
+    assert build_command.run(BuildOptions(catalog=MINI, content=None, out=tmp_path / "site", jobs=1), quiet=True) == 0
+    assert seen == [True]
+    assert (tmp_path / "site" / "pagefind" / "pagefind.js").is_file()
+
+
+def test_a_failed_render_stops_the_index_and_leaves_out_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "previous.html").write_text("上一次构建", encoding="utf-8")
+    started = threading.Event()
+    runs: list[object] = []
+    real = search_index.start_pagefind
+
+    def start(site: Path, output: Path) -> object:
+        run = real(site, output)
+        runs.append(run)
+        started.set()
+        return run
+    monkeypatch.setattr(search_index, "start_pagefind", start)
+    seen = _blocking_item_page(monkeypatch, started, fail=True)
+    assert build_command.run(BuildOptions(catalog=MINI, content=None, out=out, jobs=1), quiet=True) == 1
+    assert seen == [True]
+    assert "模板出错" in capsys.readouterr().err
+    assert all(run.process.poll() is not None for run in runs)  # type: ignore[attr-defined]
+    assert [p.name for p in out.iterdir()] == ["previous.html"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no staging left behind"
 
 
 def test_search_page_offers_filters_as_labelled_controls(mini_site: Path) -> None:
