@@ -25,6 +25,9 @@ class Option:
     value: str
     label: str
     group: str = ""     # an <optgroup> label; "" for none
+    #: For a catalogue on a site whose index is split: the index parts holding its items
+    #: ("2" or "2 3", the first part is 1), so a search within it loads only those.
+    parts: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,13 @@ def filters(model: SiteModel) -> list[Filter]:
     Read from the catalogues' summaries, not their items: an edit's quick build has only
     the edited catalogues' items at hand, and the page must come out the same."""
     summaries = [s for s in model.summaries if s.active_count]
-    catalogue_options = tuple(Option(s.id, s.name, s.kind_label) for s in summaries)
+    plan = search_index.part_plan(model)
+    holding: dict[str, list[str]] = {}
+    if len(plan) > 1:
+        for number, part in enumerate(plan, 1):
+            for ident, _, _ in part:
+                holding.setdefault(ident, []).append(str(number))
+    catalogue_options = tuple(Option(s.id, s.name, s.kind_label, " ".join(holding.get(s.id, ()))) for s in summaries)
     channels_used = {ch for s in summaries for ch in s.channels}
     known = [ch for ch in model.site.channels if ch in channels_used]
     channels = known + sorted(channels_used - set(known))

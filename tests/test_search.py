@@ -368,6 +368,7 @@ def test_split_index_is_written_in_parts(split_server: Served) -> None:
     assert not (bundle / "part-4").exists()
     html = (split_server.root / "search" / "index.html").read_text(encoding="utf-8")
     assert 'data-parts="[&#34;part-2/&#34;, &#34;part-3/&#34;]"' in html
+    assert '<option value="social-assistance" data-parts="2">社会救助</option>' in html
     assert not any(p.name.startswith(".search-index") for p in split_server.root.iterdir())
 
 
@@ -383,6 +384,24 @@ def test_split_index_is_merged_in_the_browser(page: object, split_server: Served
     page.press("#search-q", "Enter")  # type: ignore[attr-defined]
     assert "找到 2 个事项" in wait_for_status(page, "找到")
     assert page.outside_requests == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+def test_search_within_a_catalogue_loads_only_its_part(page: object, split_server: Served) -> None:
+    """A city's index has a dozen parts; a resident searching within their district's catalogue
+    should not download all of them."""
+    open_search(page, split_server)
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(urlsplit(request.url).path)  # type: ignore[attr-defined]
+            if request.url.endswith("pagefind.js") else None)
+    assert set(find(page, "居委会", {"catalogue": "neighbourhood-committee"})) == {"jw-members", "jw-funds"}
+    assert loaded == ["/gkml/pagefind/part-3/pagefind.js"]
+    assert find(page, "低保", {"catalogue": "social-assistance"}) == ["sa-dibao-guide"]
+    assert loaded[1:] == ["/gkml/pagefind/part-2/pagefind.js"]
+    # Without a catalogue every part answers, each loaded once.
+    assert find(page, "低保") == ["sa-dibao-guide"]
+    assert sorted(loaded) == ["/gkml/pagefind/pagefind.js", "/gkml/pagefind/part-2/pagefind.js",
+                              "/gkml/pagefind/part-3/pagefind.js"]
 
 
 @pytest.mark.browser

@@ -28,7 +28,7 @@ function display(data) {
 
 let loading = null;
 
-/** A searcher over this site's index: { search(query, filters) }, loaded once. */
+/** A searcher over this site's index: { search(query, filters), warm(filters) }, made once. */
 export function loadPagefind() {
   if (!loading) {
     const form = document.getElementById("search-form");
@@ -36,12 +36,11 @@ export function loadPagefind() {
     const siteRoot = new URL(form.dataset.root, document.baseURI).pathname;
     const parts = JSON.parse(form.dataset.parts || "[]");
     loading = openIndex(bundle, siteRoot, parts);
-    loading.catch(() => { loading = null; });
   }
-  return loading;
+  return Promise.resolve(loading);
 }
 
-async function openIndex(bundle, siteRoot, parts) {
+function openIndex(bundle, siteRoot, parts) {
   // Result URLs are site paths ("/items/x/"); the site may live under a prefix.
   const options = { baseUrl: siteRoot, ranking: RANKING };
   // A large site's index is written in parts (generator/search_index.py). Each part is opened
@@ -50,16 +49,38 @@ async function openIndex(bundle, siteRoot, parts) {
   // Pagefind skips a query word an index lacks entirely, so a merged part without the word
   // would answer with pages matching only the other words.
   const folders = [bundle, ...parts.map((part) => new URL(part, bundle))];
-  const instances = await Promise.all(folders.map(async (folder) => {
-    const pagefind = await import(new URL("pagefind.js", folder).href);
-    await pagefind.options(options);
-    await pagefind.init();
-    return pagefind;
-  }));
-  if (instances.length === 1) {
-    return { search: (query, filters) => instances[0].search(query || null, { filters }) };
+  const opened = new Map();
+  function instance(n) {
+    if (!opened.has(n)) {
+      const made = (async () => {
+        const pagefind = await import(new URL("pagefind.js", folders[n]).href);
+        await pagefind.options(options);
+        await pagefind.init();
+        return pagefind;
+      })();
+      made.catch(() => opened.delete(n));   // a failed load is tried again by the next search
+      opened.set(n, made);
+    }
+    return opened.get(n);
   }
-  return { search: (query, filters) => searchParts(instances, query, filters) };
+  // Only the parts that can answer: a search within one catalogue loads the parts holding it
+  // (its <option data-parts>), not the whole city's index.
+  function scope(filters) {
+    const all = folders.map((_, n) => n);
+    if (folders.length === 1 || !filters.catalogue) return all;
+    const select = document.getElementById("filter-catalogue");
+    const option = select && Array.from(select.options).find((o) => o.value === filters.catalogue);
+    if (!option || !option.dataset.parts) return all;
+    return option.dataset.parts.split(" ").map((n) => Number(n) - 1).filter((n) => n >= 0 && n < folders.length);
+  }
+  return {
+    warm: (filters) => Promise.all(scope(filters).map(instance)),
+    async search(query, filters) {
+      const instances = await Promise.all(scope(filters).map(instance));
+      if (instances.length === 1) return instances[0].search(query || null, { filters });
+      return searchParts(instances, query, filters);
+    },
+  };
 }
 
 /** The query as Pagefind cuts it: the browser's word segmenter, lower case, words only. */
@@ -238,7 +259,9 @@ function start(form) {
     timer = setTimeout(search, TYPING_PAUSE_MS);
   });
   // Start fetching the index as soon as the reader shows intent, not on every page view.
-  input.addEventListener("focus", () => { loadPagefind().catch(() => {}); }, { once: true });
+  input.addEventListener("focus", () => {
+    loadPagefind().then((index) => index.warm(currentFilters())).catch(() => {});
+  }, { once: true });
   for (const select of selects) select.addEventListener("change", search);
   if (clear) {
     clear.addEventListener("click", () => {
