@@ -12,6 +12,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import jinja2
+
+from .theme import template_error
+
 if TYPE_CHECKING:
     from .render_context import RenderContext
 
@@ -44,7 +48,10 @@ def planner(function: Callable[["RenderContext"], Iterable[Output]]) -> Callable
 
 
 def produce(ctx: "RenderContext", output: Output) -> bytes:
-    return PRODUCERS[output.producer](ctx, output.key)
+    try:
+        return PRODUCERS[output.producer](ctx, output.key)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc, output.origin or output.path) from None
 
 
 #: Steps that add files to the output folder from the model (the search index), run beside

@@ -72,6 +72,16 @@ class CatalogueError(Exception):
         super().__init__(f"{len(problems.errors)} 个错误")
         self.problems = problems
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised in a render worker, it reaches the build's own process pickled: by its problems.
+        return _catalogue_error, (type(self), self.problems)
+
+
+def _catalogue_error(kind: type[CatalogueError], problems: Problems) -> CatalogueError:
+    error = kind.__new__(kind)
+    CatalogueError.__init__(error, problems)
+    return error
+
 
 class UsageError(Exception):
     """A command was given something it cannot use (missing folder, bad URL): exit code 2."""

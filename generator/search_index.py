@@ -34,11 +34,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
+
 from . import cache, segment_dictionary
 from .model import Catalogue, Item, SiteModel
 from .outputs import finisher
 from .problems import CatalogueError, Problems
-from .theme import Theme
+from .theme import Theme, template_error
 
 if TYPE_CHECKING:
     from .render_context import RenderContext
@@ -214,8 +216,11 @@ def item_terms(catalogue: Catalogue, item: Item) -> list[tuple[str, int, str]]:
 def record(theme: Theme, catalogue: Catalogue, item: Item) -> bytes:
     """The search record of one active item: a small HTML document Pagefind indexes under the
     item page's URL (see the template for what it holds and why)."""
-    return theme.render([RECORD_TEMPLATE], item=item, catalogue=catalogue, terms=item_terms(catalogue, item),
-                        subjects=subjects(item)).encode("utf-8")
+    try:
+        return theme.render([RECORD_TEMPLATE], item=item, catalogue=catalogue, terms=item_terms(catalogue, item),
+                            subjects=subjects(item)).encode("utf-8")
+    except jinja2.TemplateError as exc:
+        raise template_error(exc, f"事项 {item.id} 的搜索记录") from None
 
 
 # --- splitting a large site -----------------------------------------------------------------

@@ -21,12 +21,39 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.visitor import NodeTransformer
 
+from .problems import CatalogueError, Position, Problems
+
 try:  # MarkupSafe 3: escape is Python around this C function
     from markupsafe import _escape_inner
 except ImportError:  # MarkupSafe 2: escape itself is C
     _escape_inner = None  # type: ignore[assignment]
 
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
+
+
+def template_error(exc: jinja2.TemplateError, making: str) -> CatalogueError:
+    """A theme's template failed while making ``making``: the error names the template file and
+    line, in Chinese, as a catalogue error does (a site's own theme is edited by hand too)."""
+    path, line = Path("templates"), 0
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        path, line = Path(exc.filename), exc.lineno
+    else:
+        # Jinja rewrites the traceback so that template code shows as the template's lines.
+        trace = exc.__traceback__
+        while trace is not None:
+            name = trace.tb_frame.f_code.co_filename
+            if name.endswith((".html", ".xml", ".txt")) and Path(name).is_file():
+                path, line = Path(name), trace.tb_lineno
+            trace = trace.tb_next
+    if isinstance(exc, jinja2.UndefinedError):
+        what = f"用到了未定义的变量或属性（{exc.message}）"
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
+        what = f"模板语法错误（{exc.message}）"
+    else:
+        what = str(exc) or type(exc).__name__
+    problems = Problems()
+    problems.error(path, Position(line, 1) if line else None, f"生成{making}时模板出错：{what}")
+    return CatalogueError(problems)
 
 
 def _date_zh(value: dt.date | None) -> str:

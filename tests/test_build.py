@@ -300,3 +300,26 @@ def test_schema_command_prints_chinese_titles() -> None:
     assert item["subject"]["title"] == "公开主体"
     assert "政府网站" in item["channels"]["items"]["enum"]
     assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_broken_template_names_its_file_and_line_and_changes_nothing(tmp_path: Path, jobs: str) -> None:
+    """A district's own theme is edited by hand: a mistake in it is reported like a catalogue
+    error — file, line, in Chinese, exit 1 — and never as a traceback, in any worker."""
+    theme = tmp_path / "theme" / "templates"
+    theme.mkdir(parents=True)
+    (theme / "item.html").write_text('{% extends "base.html" %}\n{% block main %}\n<h1>{{ item.name }}</h1>\n'
+                                     "<p>{{ item.no_such_field.title }}</p>\n{% endblock %}\n", encoding="utf-8")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "previous.html").write_text("上一次构建", encoding="utf-8")
+    # Enough items for the render to run over worker processes with two jobs.
+    from .perf.synthetic import write_catalogue
+    catalog = write_catalogue(tmp_path / "catalog", 300, domains=3)
+    run = gkml("build", "--catalog", catalog, "--theme", tmp_path / "theme", "--out", out, "--no-search",
+               "--jobs", jobs, "-q")
+    assert run.code == 1
+    assert f"{theme / 'item.html'}:4:1: error: 生成事项" in run.stderr
+    assert "模板出错：用到了未定义的变量或属性" in run.stderr and "no_such_field" in run.stderr
+    assert "Traceback" not in run.stderr and "未作任何改动" in run.stderr
+    assert [p.name for p in out.iterdir()] == ["previous.html"]

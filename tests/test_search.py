@@ -289,6 +289,19 @@ def test_zhaosheng_is_found_under_compulsory_education(page: object, mini_server
 
 
 @pytest.mark.browser
+def test_search_box_of_a_catalogue_searches_within_it(page: object, mini_server: Served) -> None:
+    page.goto(mini_server.url + "domains/compulsory-education/")  # type: ignore[attr-defined]
+    page.fill("#q-catalogue", "政府")  # type: ignore[attr-defined]
+    page.press("#q-catalogue", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_selector("#search-form:not([hidden])")  # type: ignore[attr-defined]
+    status = wait_for_status(page, "找到")
+    assert "筛选：目录“义务教育”" in status
+    assert page.input_value("#filter-catalogue") == "compulsory-education"  # type: ignore[attr-defined]
+    assert set(result_titles(page)) <= {"招生入学政策", "招生范围"} and result_titles(page)
+    assert parse_qs(urlsplit(page.url).query) == {"q": ["政府"], "catalogue": ["compulsory-education"]}  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
 def test_withdrawn_item_is_not_found(page: object, mini_server: Served) -> None:
     open_search(page, mini_server)
     for query in ["旧版", "办事指南（旧版）", "并入新版办事指南", "低保", "办事指南", "社会救助暂行办法"]:
