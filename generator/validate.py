@@ -73,7 +73,7 @@ def check_site(site_doc: Document | None, problems: Problems) -> None:
 
 def _check_mapping(doc: Document, data: dict[str, Any], fields: tuple[F.Field, ...], path: PathKey,
                    kind: str | None, vocab: Vocabulary, problems: Problems) -> None:
-    known = {f.key: f for f in fields}
+    known = F.keyed(fields)
     for key in data:
         if key not in known:
             hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -107,7 +107,7 @@ def _check_value(doc: Document, value: Any, f: F.Field, path: PathKey, kind: str
                 _check_mapping(doc, element, f.fields, path + (i,), kind, vocab, problems)
             return
         seen: set[Any] = set()
-        element_field = F.Field(f.key, f.title, f.help, f.item_type, choices=f.choices, choices_from=f.choices_from)
+        element_field = f.element
         for i, element in enumerate(value):
             if element in seen and isinstance(element, str):
                 problems.warning(doc.path, doc.at(path + (i,)), f"字段{f.label()}中“{element}”重复")
