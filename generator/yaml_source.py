@@ -45,7 +45,7 @@ class Document:
     data: Any
     #: The composed root node (None for an empty file); every node carries its start mark.
     root: Node | None = field(default=None, repr=False, compare=False)
-    #: Each mapping node's keys (by id), indexed the first time a path goes through it.
+    #: Each long mapping node's keys (by id), indexed the first time a path goes through it.
     _entries: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, repr=False, compare=False)
 
     def at(self, path: PathKey) -> Position:
@@ -63,8 +63,8 @@ class Document:
     def key_at(self, path: PathKey) -> Position:
         """Where the key naming ``path`` is written (for unknown or misplaced keys)."""
         parent = self._node(path[:-1]) if path else None
-        if isinstance(parent, MappingNode) and isinstance(path[-1], str):
-            entry = self._mapping(parent).get(path[-1])
+        if isinstance(parent, MappingNode):
+            entry = self._entry(parent, path[-1])
             if entry is not None:
                 return _position(entry[0])
         return self.at(path)
@@ -81,18 +81,29 @@ class Document:
     def _child(self, node: Node, step: str | int) -> Node | None:
         """The value node one step below ``node``: a mapping's key or a sequence's index."""
         if isinstance(node, MappingNode):
-            entry = self._mapping(node).get(step) if isinstance(step, str) else None
-            return entry[1] if entry is not None else None
+            entry = self._entry(node, step)
+            return None if entry is None else entry[1]
         if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
             return node.value[step]
         return None
 
-    def _mapping(self, node: MappingNode) -> dict[str, tuple[Node, Node]]:
-        # Keys are unique and plain (parse refuses the rest), so a key's text names its entry.
+    def _entry(self, node: MappingNode, key: str | int) -> tuple[Node, Node] | None:
+        """The (key, value) nodes of ``key`` in a mapping; keys are unique plain text (parse saw to it)."""
+        pairs = node.value
+        if len(pairs) <= _SCANNED:
+            # An item's few keys: looking through them costs less than indexing them.
+            for pair in pairs:
+                if pair[0].value == key:
+                    return pair
+            return None
         entries = self._entries.get(id(node))
         if entries is None:
-            entries = self._entries[id(node)] = {key.value: (key, value) for key, value in node.value}
-        return entries
+            entries = self._entries[id(node)] = {k.value: (k, v) for k, v in pairs}
+        return entries.get(key)
+
+
+#: Mappings up to this many keys are looked through for a key; longer ones are indexed once.
+_SCANNED = 24
 
 
 def _position(node: Node) -> Position:
