@@ -217,6 +217,10 @@ class _Converter:
     def __init__(self, loader: Any):
         self.construct = loader.construct_object
         self.seen: set[int] = set()
+        # One object for each text repeated in the file (channels, subjects, laws cited): a
+        # file's unit then pickles each once, smaller and sooner loaded by the parent process.
+        texts: dict[str, str] = {}
+        self.share = texts.setdefault
 
     def value(self, node: Node, depth: int, where: Node | None) -> Any:
         """``node``'s value; ``where``: the node an alias of it is reported at (None: itself)."""
@@ -232,7 +236,7 @@ class _Converter:
         if isinstance(node, MappingNode):
             return self.mapping(node, depth)
         if isinstance(node, SequenceNode):
-            return [child.value if child.tag == _STR and isinstance(child, ScalarNode)
+            return [self.share(child.value, child.value) if child.tag == _STR and isinstance(child, ScalarNode)
                     else self.value(child, depth + 1, node) for child in node.value]
         return self.construct(node, deep=True)
 
@@ -245,7 +249,7 @@ class _Converter:
                 key = self.key(node, key_node, result)
             # Plain text is most of a catalogue: taken as it is, without a call for each value.
             if value_node.tag == _STR and isinstance(value_node, ScalarNode):
-                result[key] = value_node.value
+                result[key] = self.share(value_node.value, value_node.value)
             else:
                 result[key] = self.value(value_node, depth + 1, key_node)
         return result
