@@ -114,17 +114,17 @@ def _position(node: Node) -> Position:
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-#: The shortcut below gives PyYAML's own answer only while no resolver applies to every
-#: scalar (a ``None`` first character) and no path resolver is registered: true of SafeLoader.
+#: The shortcuts below give PyYAML's own answers only while no path resolver is registered and
+#: no implicit resolver applies whatever the first character (``None``): true of SafeLoader.
 _SHORTCUT = None not in _Base.yaml_implicit_resolvers and not _Base.yaml_path_resolvers
 _COLLECTION_TAGS = {SequenceNode: _Base.DEFAULT_SEQUENCE_TAG, MappingNode: _Base.DEFAULT_MAPPING_TAG}
 
 
 class _Loader(_Base):  # type: ignore[misc, valid-type]
-    """libyaml's parser (about ten times faster than PyYAML's own) with a quicker resolver.
+    """libyaml's parser (about ten times faster than PyYAML's own) with quicker resolver calls.
 
-    The composer asks :meth:`resolve` for the tag of every scalar: PyYAML's answer tries the
-    implicit resolvers (bool, int, float, null, timestamp …) registered for the value's first
+    The composer calls three resolver methods for every node. For a plain scalar PyYAML tries
+    the implicit resolvers (bool, int, float, null, timestamp …) registered for its first
     character. Catalogue text mostly starts with a Chinese character, for which none is
     registered, so the answer is ``str`` without trying any; the few other plain values
     (``name``, ``title``, dates) repeat in a file and get PyYAML's answer once each.
@@ -134,19 +134,25 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         super().__init__(stream)
         self._plain_tags: dict[str, str] = {}
 
-    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        if not _SHORTCUT:
-            return super().resolve(kind, value, implicit)
-        if kind is not ScalarNode:
-            return _COLLECTION_TAGS[kind]
-        if not implicit[0]:                # quoted, or tagged "!": never resolved implicitly
-            return _STR
-        if value and value[0] not in self.yaml_implicit_resolvers:
-            return _STR
-        tag = self._plain_tags.get(value)
-        if tag is None:
-            tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-        return tag
+    if _SHORTCUT:
+        def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+            if kind is not ScalarNode:
+                return _COLLECTION_TAGS[kind]
+            if not implicit[0]:                # quoted, or tagged "!": never resolved implicitly
+                return _STR
+            if value and value[0] not in self.yaml_implicit_resolvers:
+                return _STR
+            tag = self._plain_tags.get(value)
+            if tag is None:
+                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+
+        # These two follow the path of each node for path resolvers: there are none to follow it for.
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
 
 
 def parse(path: Path, raw: bytes) -> Document:
