@@ -60,6 +60,11 @@ class Document:
             node = child
         return _position(node)
 
+    def each_at(self, path: PathKey) -> list[Position]:
+        """Where each element of the list at ``path`` is written (none when it is not a list)."""
+        node = self._node(path)
+        return [_position(element) for element in node.value] if isinstance(node, SequenceNode) else []
+
     def key_at(self, path: PathKey) -> Position:
         """Where the key naming ``path`` is written (for unknown or misplaced keys)."""
         parent = self._node(path[:-1]) if path else None

@@ -114,3 +114,9 @@ def test_merge_keys_and_complex_keys_are_refused() -> None:
     with pytest.raises(YamlSourceError) as info:
         parse(Path("a.yaml"), b"a: 1\n? [b]\n: 2\n")
     assert "键必须是简单文本" in info.value.message and tuple(info.value.position) == (2, 3)
+
+
+def test_each_element_of_a_list_has_its_position() -> None:
+    doc = parse(Path("a.yaml"), b"items:\n  - id: a\n  -   id: b\nname: x\n")
+    assert doc.each_at(("items",)) == [doc.at(("items", 0)), doc.at(("items", 1))] == [(2, 5), (3, 7)]
+    assert doc.each_at(("name",)) == [] and doc.each_at(("missing",)) == []
