@@ -46,7 +46,8 @@ class Document:
     #: The composed root node (None for an empty file); every node carries its start mark.
     root: Node | None = field(default=None, repr=False, compare=False)
     #: Each long mapping node's keys (by id), indexed the first time a path goes through it.
-    _entries: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, repr=False, compare=False)
+    _entries: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, init=False, repr=False,
+                                                              compare=False)
 
     def at(self, path: PathKey) -> Position:
         """Where the value at ``path`` is written, or its nearest written ancestor."""
