@@ -7,6 +7,7 @@ docs are all derived from these declarations, so a field is described exactly on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from . import standard_lists as std
@@ -41,6 +42,24 @@ class Field:
 
     def label(self) -> str:
         return f"“{self.key}”（{self.title}）"
+
+    @cached_property
+    def element(self) -> Field:
+        """For ``list``: what each element is, a field of type ``item_type`` (made once, not per list)."""
+        return Field(self.key, self.title, self.help, self.item_type, choices=self.choices,
+                     choices_from=self.choices_from)
+
+
+_KEYED: dict[int, tuple[tuple[Field, ...], dict[str, Field]]] = {}
+
+
+def keyed(fields: tuple[Field, ...]) -> dict[str, Field]:
+    """``fields`` by key, made once per tuple of fields: the validator asks for each mapping it checks."""
+    found = _KEYED.get(id(fields))
+    if found is None:
+        # The tuple is kept with its table, so its id cannot be reused by another tuple.
+        found = _KEYED[id(fields)] = (fields, {f.key: f for f in fields})
+    return found[1]
 
 
 BASIS_FIELDS: tuple[Field, ...] = (

@@ -261,14 +261,16 @@ def all_catalogues(sources: Sources) -> tuple[Catalogue, ...]:
 def catalogue_from(doc: Any) -> Catalogue:
     """The model of one catalogue file that passed its own checks."""
     data: dict[str, Any] = doc.data
-    items = tuple(_item(raw, data["id"], doc, i) for i, raw in enumerate(data["items"]))
+    lines = [where.line for where in doc.each_at(("items",))]   # every item's at once, not one lookup each
+    items = tuple(_item(raw, data["id"], doc.path, line)
+                  for raw, line in zip(data["items"], lines, strict=True))
     return Catalogue(
         id=data["id"], name=data["name"], kind=data["kind"], source=data["source"], updated=data["updated"],
         items=items, description=data.get("description"), source_path=doc.path,
     )
 
 
-def _item(raw: dict[str, Any], catalogue_id: str, doc: Any, index: int) -> Item:
+def _item(raw: dict[str, Any], catalogue_id: str, source_path: Path, source_line: int) -> Item:
     withdrawal = None
     if raw.get("status") == "withdrawn":
         withdrawal = Withdrawal(raw["withdrawn_on"], raw["reason"], raw.get("replaced_by"))
@@ -296,6 +298,6 @@ def _item(raw: dict[str, Any], catalogue_id: str, doc: Any, index: int) -> Item:
         changes=tuple(sorted((Change(c["date"], c["summary"]) for c in raw.get("changes") or ()),
                              key=lambda c: c.date, reverse=True)),
         withdrawal=withdrawal,
-        source_path=doc.path,
-        source_line=doc.at(("items", index)).line,
+        source_path=source_path,
+        source_line=source_line,
     )

@@ -16,8 +16,7 @@ def _field_schema(f: F.Field, vocab: Vocabulary) -> dict[str, Any]:
         element = _object_schema(f.fields, vocab, None)
         return {**base, "type": "array", "minItems": f.min_items, "items": element}
     if f.type == "list":
-        element_field = F.Field(f.key, f.title, f.help, f.item_type, choices=f.choices, choices_from=f.choices_from)
-        element = _scalar_schema(element_field, vocab)
+        element = _scalar_schema(f.element, vocab)
         return {**base, "type": "array", "minItems": f.min_items, "items": element}
     return {**base, **_scalar_schema(f, vocab)}
 

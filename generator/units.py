@@ -129,10 +129,10 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
         units.append(None)
         pending.append((len(units) - 1, _Pending(kind, path, raw, key)))
     jobs_list = [job for _, job in pending]
-    for done, ((index, job), data) in enumerate(zip(pending, _read_all(jobs_list, vocab, jobs), strict=True), 1):
-        unit = pickle.loads(data)
+    read = _read_all(jobs_list, vocab, jobs, keep=store is not None)
+    for done, ((index, job), (unit, data)) in enumerate(zip(pending, read, strict=True), 1):
         units[index] = unit
-        if store is not None and unit.readable:
+        if store is not None and data is not None and unit.readable:
             _save(store / f"{job.key}.pickle", data)
         if progress is not None and (done % 20 == 0 or done == len(pending)):
             progress("check", done, len(pending))
@@ -141,19 +141,25 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
     return [unit for unit in units if unit is not None]
 
 
-def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int) -> Iterator[bytes]:
-    """Each pending file's unit, pickled (workers hand them back that way anyway)."""
+def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int,
+              keep: bool) -> Iterator[tuple[Unit, bytes | None]]:
+    """Each pending file's unit, and (``keep``: to be kept) its pickle.
+
+    Workers hand their units back pickled anyway; read here, a unit is pickled only to be kept.
+    """
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(jobs_list) < PARALLEL_FILES or "fork" not in multiprocessing.get_all_start_methods():
         for job in jobs_list:
-            yield _pickled(job, vocab)
+            unit = read_unit(job.kind, job.path, job.raw, vocab)
+            yield unit, pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL) if keep else None
         return
     global _VOCAB
     _VOCAB = vocab
     try:
         # The parent pauses its cycle collector while loading; parsing makes cycles, so workers collect.
         with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
-            yield from pool.imap(_pickled_in_worker, jobs_list, chunksize=8)
+            for data in pool.imap(_pickled_in_worker, jobs_list, chunksize=8):
+                yield pickle.loads(data), data if keep else None
     finally:
         _VOCAB = None
 

@@ -73,7 +73,7 @@ def check_site(site_doc: Document | None, problems: Problems) -> None:
 
 def _check_mapping(doc: Document, data: dict[str, Any], fields: tuple[F.Field, ...], path: PathKey,
                    kind: str | None, vocab: Vocabulary, problems: Problems) -> None:
-    known = {f.key: f for f in fields}
+    known = F.keyed(fields)
     for key in data:
         if key not in known:
             hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -92,13 +92,13 @@ def _check_mapping(doc: Document, data: dict[str, Any], fields: tuple[F.Field, .
 
 def _check_value(doc: Document, value: Any, f: F.Field, path: PathKey, kind: str | None,
                  vocab: Vocabulary, problems: Problems) -> None:
-    where = doc.at(path)
+    # Positions are looked up only for a problem: a valid file has none to report.
     if f.type in ("list", "objects"):
         if not isinstance(value, list):
-            problems.error(doc.path, where, f"字段{f.label()}应为列表，如 [甲, 乙] 或每行一个“- 值”")
+            problems.error(doc.path, doc.at(path), f"字段{f.label()}应为列表，如 [甲, 乙] 或每行一个“- 值”")
             return
         if len(value) < f.min_items:
-            problems.error(doc.path, where, f"字段{f.label()}至少需要 {f.min_items} 项")
+            problems.error(doc.path, doc.at(path), f"字段{f.label()}至少需要 {f.min_items} 项")
         if f.type == "objects":
             for i, element in enumerate(value):
                 if not isinstance(element, dict):
@@ -107,7 +107,7 @@ def _check_value(doc: Document, value: Any, f: F.Field, path: PathKey, kind: str
                 _check_mapping(doc, element, f.fields, path + (i,), kind, vocab, problems)
             return
         seen: set[Any] = set()
-        element_field = F.Field(f.key, f.title, f.help, f.item_type, choices=f.choices, choices_from=f.choices_from)
+        element_field = f.element
         for i, element in enumerate(value):
             if element in seen and isinstance(element, str):
                 problems.warning(doc.path, doc.at(path + (i,)), f"字段{f.label()}中“{element}”重复")
@@ -119,21 +119,21 @@ def _check_value(doc: Document, value: Any, f: F.Field, path: PathKey, kind: str
 
 def _check_scalar(doc: Document, value: Any, f: F.Field, path: PathKey, vocab: Vocabulary,
                   problems: Problems) -> None:
-    where = doc.at(path)
     if f.type == "date":
         if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-            problems.error(doc.path, where, f"字段{f.label()}应为日期，格式 YYYY-MM-DD（如 2024-06-30），现为“{value}”")
+            problems.error(doc.path, doc.at(path),
+                           f"字段{f.label()}应为日期，格式 YYYY-MM-DD（如 2024-06-30），现为“{value}”")
         return
     if not isinstance(value, str):
         shown = value.isoformat() if isinstance(value, dt.date) else value
-        problems.error(doc.path, where,
+        problems.error(doc.path, doc.at(path),
                        f"字段{f.label()}应为{_TYPE_NAMES[f.type]}，现为“{shown}”：以数字或日期开头的文本请加引号")
         return
     if not value.strip():
-        problems.error(doc.path, where, f"字段{f.label()}不能为空")
+        problems.error(doc.path, doc.at(path), f"字段{f.label()}不能为空")
         return
     if f.type == "id" and not _ID.match(value):
-        problems.error(doc.path, where,
+        problems.error(doc.path, doc.at(path),
                        f"标识“{value}”不合法：只能用小写字母、数字和连字符，以字母或数字开头，最长64个字符（如 {f.example or 'edu-enrolment-policy'}）")
     elif f.type == "enum":
         choices = vocab.get(f.choices_from) if f.choices_from else f.choices
@@ -141,10 +141,10 @@ def _check_scalar(doc: Document, value: Any, f: F.Field, path: PathKey, vocab: V
             hint = difflib.get_close_matches(value, choices, n=1, cutoff=0.4)
             suggestion = f"，是否应为“{hint[0]}”？" if hint else ""
             extra = "（本地渠道请在 site.yaml 的 channels 中声明）" if f.choices_from == "channels" else ""
-            problems.error(doc.path, where,
+            problems.error(doc.path, doc.at(path),
                            f"字段{f.label()}的值“{value}”不在允许范围内{suggestion}允许：{'、'.join(choices)}{extra}")
     elif f.type in ("line",) and "\n" in value.strip():
-        problems.error(doc.path, where, f"字段{f.label()}应为单行文本")
+        problems.error(doc.path, doc.at(path), f"字段{f.label()}应为单行文本")
 
 
 def _check_base_url(doc: Document, site: dict[str, Any], problems: Problems) -> None:
@@ -179,16 +179,16 @@ def check_catalogue(folder_kind: str, doc: Document, vocab: Vocabulary, problems
     items = data.get("items")
     if not isinstance(items, list):
         return
-    names: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], int] = {}   # (一级事项, 二级事项) → index of the first item naming it
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             continue
         _check_item_rules(doc, item, ("items", i), problems)
         key = (str(item.get("category")), str(item.get("name")))
-        if key in names and item.get("status", "active") == "active":
+        if key in first and item.get("status", "active") == "active":
             problems.warning(doc.path, doc.at(("items", i, "name")),
-                             f"事项“{key[0]} / {key[1]}”在本目录中重复（第 {names[key]} 行已有）")
-        names.setdefault(key, doc.at(("items", i)).line)
+                             f"事项“{key[0]} / {key[1]}”在本目录中重复（第 {doc.at(('items', first[key])).line} 行已有）")
+        first.setdefault(key, i)
 
 
 def _check_item_rules(doc: Document, item: dict[str, Any], path: PathKey, problems: Problems) -> None:

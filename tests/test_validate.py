@@ -157,3 +157,28 @@ def test_missing_catalog_folder_is_a_usage_error(tmp_path: Path) -> None:
     run = gkml("validate", "--catalog", tmp_path / "nowhere")
     assert run.code == 2
     assert "找不到目录数据文件夹" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_repeated_item_is_reported_with_the_line_of_the_first(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "    name: 招生范围\n", "    name: 招生入学政策\n")
+    run = gkml("validate", "--catalog", catalog)
+    found = [m for m in map(PROBLEM_LINE.match, run.lines) if m and "在本目录中重复" in m["message"]]
+    assert len(found) == 1 and found[0]["severity"] == "warning"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    second = [n for n, line in enumerate(lines, 1) if line == "    name: 招生入学政策"][1]
+    assert (int(found[0]["line"]), found[0]["col"]) == (second, "11")
+    assert f"（第 {line_of(path, 'id: edu-enrolment-policy')} 行已有）" in found[0]["message"]
+
+
+def test_problems_inside_lists_point_at_the_element(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "channels: [政府网站, 两微一端, 公开查阅点]", "channels: [政府网站, 两微一瑞, 政府网站]")
+    run = gkml("validate", "--catalog", catalog)
+    found = [m for m in map(PROBLEM_LINE.match, run.lines) if m]
+    line = line_of(path, "两微一瑞")
+    text = path.read_text(encoding="utf-8").splitlines()[line - 1]
+    wrong = [m for m in found if "两微一瑞" in m["message"]]
+    assert wrong and (int(wrong[0]["line"]), int(wrong[0]["col"])) == (line, text.index("两微一瑞") + 1)
+    repeated = [m for m in found if "中“政府网站”重复" in m["message"]]
+    assert repeated and (int(repeated[0]["line"]), int(repeated[0]["col"])) == (line, text.rindex("政府网站") + 1)

@@ -61,3 +61,62 @@ def test_deep_nesting_is_refused() -> None:
 
 def test_utf8_bom_is_accepted() -> None:
     assert parse(Path("a.yaml"), "\ufeffid: x\n".encode()).data == {"id": "x"}
+
+
+def test_scalars_get_the_types_pyyaml_gives_them() -> None:
+    """The quicker resolver answers as PyYAML's own SafeLoader does, for text and for the rest."""
+    import yaml
+
+    values = ["区教育局", "name", "title", "n", "no", "No", "off", "On", "y", "yes", "true", "False", "~", "null",
+              "Null", "", "'0'", '"yes"', "0", "-1", "+7", "0x1F", "0o17", "017", "1_000", "1.5", "-.5", ".inf",
+              "-.Inf", ".NaN", "1e3", "1.0e+3", "190:20:30", "2024-01-01", "2024-1-1", "2024-01-01 10:00:00",
+              "2024-01-01T10:00:00Z", "= x", "<< x", "!!str 12", "!!int '12'", "! 12", "事项 2024-01-01",
+              "t", "tea", "nothing", "--", ".", "., x", "0 号"]
+    text = "".join(f"k{i}: {v}\n" for i, v in enumerate(values))
+    text += "list: [yes, 1, 区, '2', 2024-02-03, ~]\n"
+    assert parse(Path("a.yaml"), text.encode()).data == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def test_positions_in_a_long_mapping_and_of_the_nearest_written_ancestor() -> None:
+    text = "".join(f"k{i}: v{i}\n" for i in range(30)) + "items:\n  - id: a\n    content: [x, y]\n"
+    doc = parse(Path("a.yaml"), text.encode())
+    assert tuple(doc.at(("k29",))) == (30, 6)
+    assert tuple(doc.key_at(("k29",))) == (30, 1)
+    assert tuple(doc.at(("items", 0, "content", 1))) == (33, 18)
+    assert tuple(doc.at(("items", 0, "missing", 3))) == (32, 5)     # the item, the nearest written ancestor
+    assert tuple(doc.at(("items", 5))) == (32, 3)                     # the list itself
+    assert tuple(doc.key_at(("items", 0, "missing"))) == (32, 5)
+    assert tuple(doc.at(("k1", "below", "a scalar"))) == (2, 5)
+    assert tuple(doc.at(())) == (1, 1)
+    assert tuple(parse(Path("e.yaml"), b"").at(("x",))) == (1, 1)
+
+
+def test_a_duplicate_key_names_the_line_of_the_first() -> None:
+    with pytest.raises(YamlSourceError) as info:
+        parse(Path("a.yaml"), "items:\n  - id: a\n    name: 甲\n    kind: x\n    name: 乙\n".encode())
+    assert "“name”重复（第 3 行已有）" in info.value.message
+    assert tuple(info.value.position) == (5, 5)
+
+
+def test_an_alias_is_reported_where_it_is_used() -> None:
+    with pytest.raises(YamlSourceError) as info:
+        parse(Path("a.yaml"), b"a: &x [1, 2]\nb:\n  c: *x\n")
+    assert tuple(info.value.position) == (3, 3)
+    with pytest.raises(YamlSourceError) as info:
+        parse(Path("a.yaml"), b"a: &x {b: 1}\nlist:\n  - 1\n  - *x\n")
+    assert tuple(info.value.position) == (3, 3)
+
+
+def test_merge_keys_and_complex_keys_are_refused() -> None:
+    with pytest.raises(YamlSourceError) as info:
+        parse(Path("a.yaml"), b"a: 1\n<<: {b: 2}\n")
+    assert "合并键" in info.value.message and tuple(info.value.position) == (2, 1)
+    with pytest.raises(YamlSourceError) as info:
+        parse(Path("a.yaml"), b"a: 1\n? [b]\n: 2\n")
+    assert "键必须是简单文本" in info.value.message and tuple(info.value.position) == (2, 3)
+
+
+def test_each_element_of_a_list_has_its_position() -> None:
+    doc = parse(Path("a.yaml"), b"items:\n  - id: a\n  -   id: b\nname: x\n")
+    assert doc.each_at(("items",)) == [doc.at(("items", 0)), doc.at(("items", 1))] == [(2, 5), (3, 7)]
+    assert doc.each_at(("name",)) == [] and doc.each_at(("missing",)) == []
