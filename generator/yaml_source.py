@@ -237,7 +237,7 @@ class _Converter:
     def value(self, node: Node, depth: int, where: Node | None) -> Any:
         """``node``'s value; ``where``: the node an alias of it is reported at (None: itself)."""
         if isinstance(node, ScalarNode):
-            return node.value if node.tag == _STR else self.construct(node, deep=True)
+            return node.value if node.tag == _STR else self.scalar(node)
         # An alias makes the composer reuse one node object; meeting a node twice means an
         # alias, refused before any expansion could multiply it.
         if id(node) in self.seen:
@@ -251,6 +251,14 @@ class _Converter:
             return [self.share(child.value, child.value) if child.tag == _STR and isinstance(child, ScalarNode)
                     else self.value(child, depth + 1, node) for child in node.value]
         return self.construct(node, deep=True)
+
+    def scalar(self, node: ScalarNode) -> Any:
+        try:
+            return self.construct(node, deep=True)
+        except ValueError:
+            # PyYAML reads 2024-13-01 as a date, then cannot make one of it.
+            raise YamlSourceError(_position(node), f"“{node.value}”不是有效的日期：请写成实际存在的日期，"
+                                  "如 2024-03-01（年-月-日）") from None
 
     def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
