@@ -81,26 +81,25 @@ def catalogue_record(model: SiteModel, catalogue: CatalogueSummary) -> dict[str,
 
 @producer("catalog_json")
 def catalog_json(ctx: RenderContext, _key: str) -> Joined:
-    """The site and its catalogues indented, then every item on a line of its own, joined from
-    per-catalogue pieces. One line per item keeps the file readable and a diff of two
-    releases item by item, and lets the standard library's C encoder write the 100 MB of a
-    city's items (its indenting encoder is pure Python, several times slower)."""
+    """The site's fields a line each, then its catalogues and its items, each on a line of its
+    own, joined from per-catalogue pieces. A record per line keeps the file readable and a diff
+    of two releases record by record, and lets the standard library's C encoder write the
+    100 MB of a city's items (its indenting encoder is pure Python, several times slower)."""
     model = ctx.model
     site = model.site
-    data = {
+    fields = {
         "$schema": site.absolute("catalog.schema.json"),
         "title": site.title,
         "publisher": site.publisher,
         "base_url": site.base_url,
         "updated": model.updated.isoformat() if model.updated else None,
-        "catalogues": [catalogue_record(model, c) for c in model.summaries],
     }
+    head = "{\n" + "".join(f" {_LINE(key)}: {_LINE(value)},\n" for key, value in fields.items())
+    head += ' "catalogues": ' + _records([_LINE(catalogue_record(model, c)) for c in model.summaries]) + ",\n"
     with_items = [c for c in model.summaries if c.items]
-    head = json.dumps(data, ensure_ascii=False, indent=1)
     if not with_items:
-        return Joined(((head[:-2] + ',\n "items": []\n}\n').encode("utf-8"),))
-    # "items" is the last key: the head's closing brace gives way to the list.
-    segments: list[bytes | Piece] = [(head[:-2] + ',\n "items": [\n').encode("utf-8")]
+        return Joined(((head + ' "items": []\n}\n').encode("utf-8"),))
+    segments: list[bytes | Piece] = [(head + ' "items": [\n').encode("utf-8")]
     for n, catalogue in enumerate(with_items):
         if n:
             segments.append(b",\n")
@@ -109,14 +108,18 @@ def catalog_json(ctx: RenderContext, _key: str) -> Joined:
     return Joined(tuple(segments))
 
 
-#: One item per line (JSON strings escape line breaks, so a record never spans two).
-_ITEM_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+def _records(lines: list[str]) -> str:
+    return "[\n" + ",\n".join("  " + line for line in lines) + "\n ]" if lines else "[]"
+
+
+#: One record per line (JSON strings escape line breaks, so a record never spans two).
+_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
 def _json_items(model: SiteModel, ident: str) -> str:
     """A catalogue's items as they stand in catalog.json's "items" list: a line each."""
     catalogue = model.catalogues_by_id[ident]
-    return ",\n".join("  " + _ITEM_LINE(item_record(model, item)) for item in catalogue.items)
+    return ",\n".join("  " + _LINE(item_record(model, item)) for item in catalogue.items)
 
 
 @producer("catalog_schema")
