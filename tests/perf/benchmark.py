@@ -46,7 +46,7 @@ class Run:
     cpu: float
     peak_mib: float
     details: dict[str, object] = field(default_factory=dict)
-    #: Peak memory of all its processes together (PSS, sampled every 0.25 s).
+    #: Peak memory of all its processes together (PSS, sampled every second).
     together_mib: float = float("nan")
 
 
