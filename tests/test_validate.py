@@ -187,9 +187,8 @@ def test_problems_inside_lists_point_at_the_element(catalog: Path) -> None:
 def test_a_date_that_does_not_exist_is_an_error_at_its_place(tmp_path: Path) -> None:
     catalog = tmp_path / "catalog"
     shutil.copytree(MINI, catalog)
-    path = catalog / "domains" / "compulsory-education.yaml"
-    replace_in(path, "updated: 2022-09-30", "updated: 2022-13-30")
+    replace_in(catalog / "domains" / "compulsory-education.yaml", "updated: 2022-09-30", "updated: 2022-13-30")
     run = gkml("validate", "--catalog", catalog)
     assert run.code == 1
-    assert f"{path}:5:10: error: “2022-13-30”不是有效的日期" in run.stderr
+    assert "/domains/compulsory-education.yaml:5:10: error: “2022-13-30”不是有效的日期" in run.stderr
     assert "Traceback" not in run.stderr
