@@ -358,10 +358,8 @@ class _Finishers:
 
     def join(self) -> None:
         self.start()
-        assert self.thread is not None or not self.finishers
         if self.thread is not None:
             self.thread.join()
-        self.finishers = []
         if self.error is not None:
             raise self.error
 

@@ -261,10 +261,6 @@ def part_plan(model: SiteModel, threshold: int | None = None) -> list[list[tuple
     return parts
 
 
-def part_count(model: SiteModel) -> int:
-    return len(part_plan(model))
-
-
 def part_dirs(count: int) -> list[str]:
     """Folders of the parts below :data:`PAGEFIND_DIR`: the first part is the main bundle."""
     return [""] + [f"part-{n}/" for n in range(2, count + 1)]
@@ -356,11 +352,11 @@ def part_key(model: SiteModel, part: Sequence[tuple[str, int, int]], template: b
 
 
 def write_records(ctx: "RenderContext", part: Sequence[tuple[str, int, int]], tree: Path,
-                  given_up: threading.Event | None = None) -> None:
+                  given_up: threading.Event) -> None:
     """Write the search record of each of ``part``'s items at its page's path under ``tree``,
     so each result's URL is the item page's own."""
     for ident, start, stop in part:
-        if given_up is not None and given_up.is_set():
+        if given_up.is_set():
             return
         catalogue = ctx.catalogue(ident)
         for item in catalogue.active_items[start:stop]:
@@ -379,6 +375,7 @@ def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
     A part whose catalogues' records are as the last build had them is linked from the previous
     ``--out`` instead.
     """
+    stop = stop or threading.Event()
     model = ctx.model
     parts = part_plan(model, threshold)
     template = record_template_digest(ctx.theme)
@@ -393,15 +390,16 @@ def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
             tree = scratch / str(number)
             tree.mkdir(parents=True)
             write_records(ctx, part, tree, stop)
-            while len(running) >= max(1, PAGEFIND_RUNS) and not (stop is not None and stop.is_set()):
+            while len(running) >= max(1, PAGEFIND_RUNS) and not stop.is_set():
                 running.pop(0).wait(stop)
-            if stop is not None and stop.is_set():
+            if stop.is_set():
                 return
-            running.append(start_pagefind(tree, scratch / f"index-{number}"))
-            done.append((scratch / f"index-{number}", folder))
+            index = scratch / f"index-{number}"
+            running.append(start_pagefind(tree, index))
+            done.append((index, folder))
         while running:
             running.pop(0).wait(stop)
-        if stop is not None and stop.is_set():
+        if stop.is_set():
             return
         # The first part's folder holds the others: it goes in first.
         for index, folder in done:

@@ -52,13 +52,13 @@ def _audience_order(value: str) -> tuple[int, str]:
     return (standard.index(value) if value in standard else len(standard), value)
 
 
-def filters(model: SiteModel) -> list[Filter]:
+def filters(model: SiteModel, plan: list[list[tuple[str, int, int]]]) -> list[Filter]:
     """The filters of the search page; a filter no active item uses is left out.
 
     Read from the catalogues' summaries, not their items: an edit's quick build has only
-    the edited catalogues' items at hand, and the page must come out the same."""
+    the edited catalogues' items at hand, and the page must come out the same. ``plan``: the
+    search index's parts (search_index.part_plan), which each catalogue option names."""
     summaries = [s for s in model.summaries if s.active_count]
-    plan = search_index.part_plan(model)
     holding: dict[str, list[str]] = {}
     if len(plan) > 1:
         for number, part in enumerate(plan, 1):
@@ -90,13 +90,14 @@ def plan_search_page(ctx: RenderContext) -> Iterable[Output]:
 
 @producer("search_page")
 def search_page(ctx: RenderContext, _key: str) -> bytes:
-    parts = search_index.part_dirs(search_index.part_count(ctx.model))
+    plan = search_index.part_plan(ctx.model)
+    parts = search_index.part_dirs(len(plan))
     return ctx.render(
         ["search.html"],
         PATH,
         title="搜索公开事项",
         crumbs=(("首页", ""), ("搜索", None)),
-        filters=filters(ctx.model),
+        filters=filters(ctx.model, plan),
         pagefind_dir=search_index.PAGEFIND_DIR + "/",
         # The parts after the first, relative to the main bundle: merged in the browser.
         index_parts=json.dumps(parts[1:]),
