@@ -461,11 +461,37 @@ class _Writer:
 
 
 _WORKER: _Writer | None = None
+#: The outputs the forked workers share: a task names a range of them, not the outputs.
+_OUTPUTS: list[Output] = []
+
+#: A range's records as they travel back to the parent: its first index, then the fingerprints
+#: and digests joined (16 bytes each), whether each was produced anew, the layouts of joined
+#: files by position in the range, and the owners (``None`` throughout without a cache).
+Packed = tuple[int, bytes, bytes, bytes, dict[int, "Layout"], list[str]] | tuple[int, None]
 
 
-def _write_chunk(chunk: list[Output]) -> list[Written | None]:
+def _write_range(task: tuple[int, int]) -> Packed:
+    # Only two integers go to the worker and a few strings come back: pickling 300,000 outputs
+    # and their records through the pool cost the parent a tenth of the render's CPU.
     assert _WORKER is not None
-    return [_WORKER.write(output) for output in chunk]
+    start, stop = task
+    written = [_WORKER.write(output) for output in _OUTPUTS[start:stop]]
+    if written and written[0] is None:
+        return start, None
+    records = [r for r in written if r is not None]
+    return (start, b"".join(r[1] for r in records), b"".join(r[2] for r in records),
+            bytes(r[3] for r in records), {n: r[4] for n, r in enumerate(records) if r[4] is not None},
+            [r[5] for r in records])
+
+
+def _unpack(packed: Packed, stop: int) -> list[Written | None]:
+    start = packed[0]
+    if packed[1] is None:
+        return [None] * (stop - start)
+    _, fingerprints, digests, produced, layouts, owners = packed  # type: ignore[misc]
+    return [(output.path, fingerprints[16 * n:16 * n + 16], digests[16 * n:16 * n + 16], bool(produced[n]),
+             layouts.get(n), owners[n])
+            for n, output in enumerate(_OUTPUTS[start:stop])]
 
 
 def _unchanged_owners(ctx: RenderContext, outputs: list[Output], build_cache: cache.BuildCache,
@@ -526,25 +552,29 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
     else:
         # Forked workers inherit the model, templates and the previous manifest already in
         # memory; only the small Output records and the cache records cross the boundary.
-        _WORKER = writer
+        global _OUTPUTS
         # Site-wide outputs (catalog.json, the sitemap …) grow with the site: each goes first, in
-        # a chunk of its own, so one worker is not left with all of them at the end.
+        # a range of its own, so one worker is not left with all of them at the end.
         whole = [o for o in outputs if o.producer not in cache.DEPENDS]
-        parts = [o for o in outputs if o.producer in cache.DEPENDS]
-        size = min(2000, max(50, len(parts) // (jobs * 16)))
-        chunks = [[o] for o in whole] + [parts[i:i + size] for i in range(0, len(parts), size)]
+        _OUTPUTS = whole + [o for o in outputs if o.producer in cache.DEPENDS]
+        _WORKER = writer
+        size = min(2000, max(50, (len(_OUTPUTS) - len(whole)) // (jobs * 16)))
+        ranges = [(n, n + 1) for n in range(len(whole))]
+        ranges += [(n, min(n + size, len(_OUTPUTS))) for n in range(len(whole), len(_OUTPUTS), size)]
+        stops = dict(ranges)
         done = len(results)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 if beside is not None:
                     beside()
-                for chunk_results in pool.imap_unordered(_write_chunk, chunks):
-                    results.extend(chunk_results)
-                    done += len(chunk_results)
+                for packed in pool.imap_unordered(_write_range, ranges):
+                    results.extend(_unpack(packed, stops[packed[0]]))
+                    done += stops[packed[0]] - packed[0]
                     if options.progress:
                         options.progress("render", done, total)
         finally:
             _WORKER = None
+            _OUTPUTS = []
     if build_cache is None:
         return total
     records = [r for r in results if r is not None]
