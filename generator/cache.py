@@ -73,7 +73,9 @@ def _hasher() -> Any:
 
 
 def digest(data: bytes) -> Digest:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    # SHA-256, cut to 16 bytes: x86 and ARM processors compute it in hardware, twice as fast
+    # as blake2b over a city's 1.2 GB of output (and its catalogue files).
+    return hashlib.sha256(data).digest()[:16]
 
 
 def cache_dir(out: Path) -> Path:

@@ -76,8 +76,7 @@ class _Pending:
 
 def unit_key(code: bytes, vocab: Vocabulary, kind: str, path: Path, raw: bytes) -> str:
     """What a file's unit is kept under: it depends on nothing else."""
-    return hashlib.blake2b(code + repr(vocab).encode() + f"\0{kind}\0{path}\0".encode() + raw,
-                           digest_size=16).hexdigest()
+    return hashlib.sha256(code + repr(vocab).encode() + f"\0{kind}\0{path}\0".encode() + raw).hexdigest()[:32]
 
 
 def read_one(kind: str, path: Path, raw: bytes, vocab: Vocabulary, store: Path, code: bytes) -> tuple[Unit, str]:
