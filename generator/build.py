@@ -339,6 +339,9 @@ class _Finishers:
                  timings: dict[str, float]):
         self.ctx, self.stage, self.finishers, self.timings = ctx, stage, finishers, timings
         self.stop = threading.Event()
+        #: Set while the render workers run: a finisher holds back memory-hungry work meanwhile.
+        self.rendering = threading.Event()
+        self.rendering.set()
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
@@ -351,12 +354,14 @@ class _Finishers:
         try:
             for finish in self.finishers:
                 mark = time.perf_counter()
-                finish(self.ctx, self.stage, self.stop)
+                finish(self.ctx, self.stage, self.stop, self.rendering)
                 self.timings[finish.__name__] = time.perf_counter() - mark
         except BaseException as exc:  # handed to the main thread by join()
             self.error = exc
 
     def join(self) -> None:
+        """Wait for the finishers once the render is done; raise the first error of theirs."""
+        self.rendering.clear()
         self.start()
         if self.thread is not None:
             self.thread.join()

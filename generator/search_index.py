@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -47,13 +48,14 @@ if TYPE_CHECKING:
 
 #: The folder (under the site root) that holds the index; the search page loads it from here.
 PAGEFIND_DIR = "pagefind"
-#: Most items one Pagefind run indexes; above it the index is split. Pagefind extended has been
-#: reported to run out of memory above ~30,000 pages; with the term lines an item page carries,
-#: one run over 10,000 items peaks at about 1.5 GB (tests/perf/search_cost.py), which a small
-#: server or CI runner can still give it.
-SPLIT_THRESHOLD = 10_000
-#: Pagefind runs at once: each indexes on about one core, and a 10,000-record part takes up to
-#: about 1.3 GB, so two keep a city's build within a small server's memory.
+#: Most items one Pagefind run indexes; above it the index is split. Pagefind's memory grows
+#: with the records it holds, about 110 KB each (a 5,000-record run peaks at about 550 MB,
+#: tests/perf/search_cost.py), so this bounds each run; a part costs a first query across the
+#: whole site about 200 KB (its own pagefind.js, WebAssembly and page list).
+SPLIT_THRESHOLD = 5_000
+#: Pagefind runs at once once the pages are written: each indexes on about one core. With the
+#: model (about 0.5 GB for 100,000 items) that keeps a city's build under 2 GB; while the render
+#: workers run, one run at a time does (see write_index).
 PAGEFIND_RUNS = 2
 #: The theme template of one item's search record (never published: Pagefind reads it).
 RECORD_TEMPLATE = "search_record.html"
@@ -130,6 +132,13 @@ def prepare() -> None:
 
 def segment(texts: Iterable[str]) -> tuple[list[str], list[str]]:
     """(words, pieces) of ``texts``: jieba's words, and the pieces inside them; sorted, unique."""
+    return _segment_all(tuple(texts))
+
+
+@functools.lru_cache(maxsize=16384)
+def _segment_all(texts: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    # Kept per field's texts: items of a catalogue share their 一级事项 and 公开主体, and many
+    # their whole body (catalogue, 要素 and legal bases); the lists are never changed.
     words: set[str] = set()
     pieces: set[str] = set()
     for text in texts:
@@ -303,7 +312,7 @@ class _Run:
 
     def __init__(self, site: Path, output: Path):
         self.command = pagefind_command(site, output)
-        self.output = output
+        self.site, self.output = site, output
         self.said = tempfile.TemporaryFile()
         try:
             self.process = subprocess.Popen(self.command, stdout=self.said, stderr=subprocess.STDOUT,
@@ -312,6 +321,9 @@ class _Run:
             self.said.close()
             raise SearchIndexError(Path(self.command[0]),
                                    f"无法运行 Pagefind 生成搜索索引：{exc.strerror or exc}") from exc
+
+    def ended(self) -> bool:
+        return self.process.poll() is not None
 
     def wait(self, stop: threading.Event | None = None) -> None:
         """Wait for the run; a build given up meanwhile (``stop``) ends it instead."""
@@ -360,23 +372,34 @@ def write_records(ctx: "RenderContext", part: Sequence[tuple[str, int, int]], tr
                   given_up: threading.Event) -> None:
     """Write the search record of each of ``part``'s items at its page's path under ``tree``,
     so each result's URL is the item page's own."""
+    items = os.path.join(tree, "items")
+    os.makedirs(items, exist_ok=True)
     for ident, start, stop in part:
         if given_up.is_set():
             return
         catalogue = ctx.catalogue(ident)
         for item in catalogue.active_items[start:stop]:
-            folder = tree / "items" / item.id
-            folder.mkdir(parents=True)
-            (folder / "index.html").write_bytes(record(ctx.theme, catalogue, item))
+            # A city writes 100,000 records: bare system calls, not pathlib's (40 µs less each).
+            folder = os.path.join(items, item.id)
+            os.mkdir(folder)
+            descriptor = os.open(os.path.join(folder, "index.html"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                view = memoryview(record(ctx.theme, catalogue, item))
+                while view:
+                    view = view[os.write(descriptor, view):]
+            finally:
+                os.close(descriptor)
 
 
 def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
-                stop: threading.Event | None = None) -> None:
+                stop: threading.Event | None = None, rendering: threading.Event | None = None) -> None:
     """Index the active items into ``stage/pagefind/`` (first part) and its part folders.
 
     Each Pagefind run reads a scratch tree holding only its part's records and writes a
-    scratch folder, moved into place once every run succeeded. Pagefind indexes on one core, so
-    :data:`PAGEFIND_RUNS` parts are indexed at once while the next part's records are written.
+    scratch folder, moved into place once every run succeeded. Pagefind indexes on about one
+    core, so :data:`PAGEFIND_RUNS` parts are indexed at once while the next part's records are
+    written — one only while the render workers still run (``rendering`` is set), which keeps
+    the whole build's memory within :data:`PAGEFIND_RUNS` runs plus the model.
     A part whose catalogues' records are as the last build had them is linked from the previous
     ``--out`` instead.
     """
@@ -395,15 +418,14 @@ def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
             tree = scratch / str(number)
             tree.mkdir(parents=True)
             write_records(ctx, part, tree, stop)
-            while len(running) >= max(1, PAGEFIND_RUNS) and not stop.is_set():
-                running.pop(0).wait(stop)
+            _make_room(running, stop, rendering)
             if stop.is_set():
                 return
             index = scratch / f"index-{number}"
             running.append(start_pagefind(tree, index))
             done.append((index, folder))
-        while running:
-            running.pop(0).wait(stop)
+        while running and not stop.is_set():
+            _finish(running.pop(0), stop)
         if stop.is_set():
             return
         # The first part's folder holds the others: it goes in first.
@@ -418,6 +440,26 @@ def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
     reuse.link_kept()
 
 
+def _make_room(running: list[_Run], stop: threading.Event, rendering: threading.Event | None) -> None:
+    """Wait until another run may start: fewer than :data:`PAGEFIND_RUNS` are running, or,
+    while the render workers hold their memory, none is."""
+    while running and not stop.is_set():
+        limit = 1 if rendering is not None and rendering.is_set() else max(1, PAGEFIND_RUNS)
+        for run in [run for run in running if run.ended()]:
+            running.remove(run)
+            _finish(run, stop)
+        if len(running) < limit:
+            return
+        stop.wait(0.1)
+
+
+def _finish(run: _Run, stop: threading.Event) -> None:
+    """Wait for ``run`` (raising its failure) and drop the records it read."""
+    run.wait(stop)
+    shutil.rmtree(run.site, ignore_errors=True)
+
+
 @finisher
-def search_index(ctx: "RenderContext", stage: Path, stop: threading.Event | None = None) -> None:
-    write_index(ctx, stage, stop=stop)
+def search_index(ctx: "RenderContext", stage: Path, stop: threading.Event | None = None,
+                 rendering: threading.Event | None = None) -> None:
+    write_index(ctx, stage, stop=stop, rendering=rendering)
