@@ -128,11 +128,9 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
         units.append(None)
         pending.append((len(units) - 1, _Pending(kind, path, raw, key)))
     jobs_list = [job for _, job in pending]
-    read = _read_all(jobs_list, vocab, jobs, keep=store is not None)
-    for done, ((index, job), (unit, data)) in enumerate(zip(pending, read, strict=True), 1):
+    read = _read_all(jobs_list, vocab, jobs, store)
+    for done, ((index, job), unit) in enumerate(zip(pending, read, strict=True), 1):
         units[index] = unit
-        if store is not None and data is not None and unit.readable:
-            _save(store / f"{job.key}.pickle", data)
         if progress is not None and (done % 20 == 0 or done == len(pending)):
             progress("check", done, len(pending))
     if store is not None:
@@ -140,30 +138,35 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
     return [unit for unit in units if unit is not None]
 
 
-def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int,
-              keep: bool) -> Iterator[tuple[Unit, bytes | None]]:
-    """Each pending file's unit, and (``keep``: to be kept) its pickle.
+def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int, store: Path | None) -> Iterator[Unit]:
+    """Each pending file's unit; with a ``store``, each readable one is kept there too.
 
-    Workers hand their units back pickled anyway; read here, a unit is pickled only to be kept.
+    Workers hand their units back pickled anyway, and keep that pickle themselves; read here,
+    a unit is pickled only to be kept.
     """
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(jobs_list) < PARALLEL_FILES or "fork" not in multiprocessing.get_all_start_methods():
         for job in jobs_list:
             unit = read_unit(job.kind, job.path, job.raw, vocab)
-            yield unit, pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL) if keep else None
+            if store is not None and unit.readable:
+                _save(store / f"{job.key}.pickle", pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL))
+            yield unit
         return
-    global _VOCAB
-    _VOCAB = vocab
+    global _VOCAB, _JOBS, _STORE
+    _VOCAB, _JOBS, _STORE = vocab, jobs_list, store
     try:
         # The parent pauses its cycle collector while loading; parsing makes cycles, so workers collect.
+        # Workers inherit the files' bytes: a task is an index, not 60 MB of YAML through a pipe.
         with multiprocessing.get_context("fork").Pool(workers, initializer=_collect_own_garbage) as pool:
-            for data in pool.imap(_pickled_in_worker, jobs_list, chunksize=8):
-                yield pickle.loads(data), data if keep else None
+            for data in pool.imap(_pickled_in_worker, range(len(jobs_list)), chunksize=8):
+                yield pickle.loads(data)
     finally:
-        _VOCAB = None
+        _VOCAB, _JOBS, _STORE = None, [], None
 
 
 _VOCAB: Vocabulary | None = None
+_JOBS: list[_Pending] = []
+_STORE: Path | None = None
 
 
 def _collect_own_garbage() -> None:
@@ -175,9 +178,14 @@ def _collect_own_garbage() -> None:
     gc.enable()
 
 
-def _pickled_in_worker(job: _Pending) -> bytes:
+def _pickled_in_worker(index: int) -> bytes:
     assert _VOCAB is not None
-    return _pickled(job, _VOCAB)
+    job = _JOBS[index]
+    unit = read_unit(job.kind, job.path, job.raw, _VOCAB)
+    data = pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
+    if _STORE is not None and unit.readable:
+        _save(_STORE / f"{job.key}.pickle", data)
+    return data
 
 
 def _pickled(job: _Pending, vocab: Vocabulary) -> bytes:

@@ -104,7 +104,7 @@ together = 0
 while process.poll() is None:
     together = max(together, tree_pss(process.pid))
     try:
-        process.wait(timeout=0.25)
+        process.wait(timeout=1.0)   # reading smaps of big processes costs: once a second
     except subprocess.TimeoutExpired:
         pass
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
