@@ -56,7 +56,10 @@ def measure(name: str, command: list[str], cwd: Path | None = None) -> Run:
     Each run's line is printed as soon as it is measured: a long run that fails later keeps them.
     """
     wrapper = [sys.executable, "-c", _WRAPPER, *command]
-    done = subprocess.run(wrapper, capture_output=True, text=True, cwd=cwd, check=False)
+    # As installed, gkml's modules load from bytecode (pip compiles them): a shell that sets
+    # PYTHONDONTWRITEBYTECODE would make every build compile them again (~0.1 s of an edit).
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(wrapper, capture_output=True, text=True, cwd=cwd, check=False, env=environment)
     if done.returncode != 0:
         print(f"{name} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}", flush=True)
         return Run(f"{name} (failed)", float("nan"), float("nan"), float("nan"))
