@@ -12,6 +12,7 @@ import json
 import re
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -133,6 +134,71 @@ def test_index_parts_keep_catalogues_together() -> None:
     assert search_index.part_plan(model, 2) == [[("compulsory-education", 0, 2)], [("social-assistance", 0, 1)],
                                                 [("neighbourhood-committee", 0, 2)]]
     assert search_index.part_dirs(3) == ["", "part-2/", "part-3/"]
+
+
+class _HeldRun:
+    """A Pagefind run that ends only when the test lets it (``done``)."""
+
+    def __init__(self, site: Path, output: Path, runs: list[_HeldRun]):
+        self.site, self.output = site, output
+        self.done = threading.Event()
+        runs.append(self)
+
+    def ended(self) -> bool:
+        return self.done.is_set()
+
+    def wait(self, stop: threading.Event | None = None) -> None:
+        assert self.done.wait(10), "the test never let this run end"
+        self.output.mkdir(parents=True)
+        (self.output / "pagefind.js").write_text("", encoding="utf-8")
+
+    def kill(self) -> None:
+        self.done.set()
+
+
+def test_one_pagefind_run_beside_the_render_workers_and_two_after(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory: a run holds ~110 KB per record, so while the render workers hold theirs only one
+    runs; once they are done, two do (the city's build stays under 2 GB)."""
+    from generator.build import check
+    from generator.render_context import RenderContext
+    from generator.theme import Theme
+    model = check(BuildOptions(catalog=MINI, content=None)).model
+    assert model is not None
+    runs: list[_HeldRun] = []
+    monkeypatch.setattr(search_index, "start_pagefind", lambda site, output: _HeldRun(site, output, runs))
+    rendering = threading.Event()
+    rendering.set()
+    indexing = threading.Thread(target=search_index.write_index,
+                                args=(RenderContext(model, Theme()), tmp_path, 1, None, rendering))
+    indexing.start()
+    try:
+        assert not _settles(lambda: len(runs) > 1), "a second run started beside the render"
+        assert len(runs) == 1
+        runs[0].done.set()
+        assert _settles(lambda: len(runs) == 2) and not _settles(lambda: len(runs) > 2)
+        rendering.clear()          # the render is done: a second run may join
+        assert _settles(lambda: len(runs) == 3) and not _settles(lambda: len(runs) > 3)
+        assert not runs[1].ended() and not runs[2].ended()
+        assert not runs[0].site.exists(), "an indexed part's records are deleted at once"
+    finally:
+        while indexing.is_alive():
+            for run in list(runs):
+                run.done.set()
+            indexing.join(0.05)
+    assert len(runs) == 5          # one part per active item of the mini catalogue
+    assert (tmp_path / "pagefind" / "pagefind.js").is_file()
+    assert (tmp_path / "pagefind" / "part-5" / "pagefind.js").is_file()
+
+
+def _settles(condition: object, seconds: float = 0.5) -> bool:
+    """Whether ``condition()`` becomes true within ``seconds``."""
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return bool(condition())  # type: ignore[operator]
 
 
 def test_pagefind_failure_fails_the_build_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
