@@ -470,17 +470,49 @@ def test_search_within_a_catalogue_loads_only_its_part(page: object, split_serve
     """A city's index has a dozen parts; a resident searching within their district's catalogue
     should not download all of them."""
     open_search(page, split_server)
-    loaded: list[str] = []
-    page.on("request", lambda request: loaded.append(urlsplit(request.url).path)  # type: ignore[attr-defined]
-            if request.url.endswith("pagefind.js") else None)
+    opened: list[str] = []    # the parts whose index is opened (each reads its entry file once)
+    scripts: list[str] = []
+
+    def seen(request: object) -> None:
+        path = urlsplit(request.url).path  # type: ignore[attr-defined]
+        if path.endswith("/pagefind-entry.json"):
+            opened.append(path.removesuffix("pagefind-entry.json"))
+        elif path.endswith("/pagefind.js"):
+            scripts.append(path)
+    page.on("request", seen)  # type: ignore[attr-defined]
     assert set(find(page, "居委会", {"catalogue": "neighbourhood-committee"})) == {"jw-members", "jw-funds"}
-    assert loaded == ["/gkml/pagefind/part-3/pagefind.js"]
+    assert opened == ["/gkml/pagefind/part-3/"]
     assert find(page, "低保", {"catalogue": "social-assistance"}) == ["sa-dibao-guide"]
-    assert loaded[1:] == ["/gkml/pagefind/part-2/pagefind.js"]
-    # Without a catalogue every part answers, each loaded once.
+    assert opened[1:] == ["/gkml/pagefind/part-2/"]
+    # Without a catalogue every part answers, each opened once.
     assert find(page, "低保") == ["sa-dibao-guide"]
-    assert sorted(loaded) == ["/gkml/pagefind/pagefind.js", "/gkml/pagefind/part-2/pagefind.js",
-                              "/gkml/pagefind/part-3/pagefind.js"]
+    assert sorted(opened) == ["/gkml/pagefind/", "/gkml/pagefind/part-2/", "/gkml/pagefind/part-3/"]
+    # Every part's pagefind.js is the same file: the first part's is downloaded, no other.
+    assert scripts and set(scripts) == {"/gkml/pagefind/pagefind.js"}
+
+
+@pytest.mark.browser
+def test_split_index_works_where_blob_scripts_are_forbidden(page: object, split_server: Served) -> None:
+    """A host with a strict Content-Security-Policy (no blob: scripts) still gets search: each
+    part then loads its own pagefind.js."""
+    policy = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'"
+
+    def strict(route: object) -> None:
+        response = route.fetch()  # type: ignore[attr-defined]
+        headers = {**response.headers, "content-security-policy": policy}
+        route.fulfill(response=response, headers=headers)  # type: ignore[attr-defined]
+    page.route("**/search/", strict)  # type: ignore[attr-defined]
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)  # type: ignore[attr-defined]
+            if "Content Security Policy" in message.text else None)
+    scripts: list[str] = []
+    page.on("request", lambda request: scripts.append(urlsplit(request.url).path)  # type: ignore[attr-defined]
+            if request.url.endswith("/pagefind.js") else None)
+    open_search(page, split_server)
+    assert find(page, "低保") == ["sa-dibao-guide"]
+    assert set(find(page, "居委会")) == {"jw-members", "jw-funds"}
+    assert refused, "the policy was not in force: this test would prove nothing"
+    assert "/gkml/pagefind/part-3/pagefind.js" in scripts
 
 
 @pytest.mark.browser
