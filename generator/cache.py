@@ -448,6 +448,7 @@ class Fingerprints:
         self._items: dict[str, Digest] = dict(item_digests or {})
         self._headers: dict[str, Digest] = {}
         self._everything: Digest | None = None
+        self._cards: Digest | None = None
 
     def item(self, ident: str) -> Digest:
         found = self._items.get(ident)
@@ -480,6 +481,22 @@ class Fingerprints:
             if item.withdrawal and item.withdrawal.replaced_by in self.model.items_by_id:
                 parts.append(self.item(item.withdrawal.replaced_by))
         return digest(b"".join(parts))
+
+    def cards(self) -> Digest:
+        """What the home and search pages show of each catalogue (its card: name, path, active
+        items, revision date) and the site's newest revision date (the footer's)."""
+        if self._cards is None:
+            model = self.model
+            self._cards = digest(repr(([(s.id, s.kind, s.name, s.path, s.active_count, s.updated)
+                                        for s in model.summaries], model.updated)).encode())
+        return self._cards
+
+    def search_filters(self) -> Digest:
+        """The search page's filters and index parts, from the catalogues' summaries."""
+        from .search_index import part_plan   # they import this module
+        from .search_page import filters
+        plan = part_plan(self.model)
+        return digest(repr((filters(self.model, plan), len(plan))).encode())
 
     def everything(self) -> Digest:
         if self._everything is None:
@@ -514,6 +531,9 @@ DEPENDS: dict[str, Callable[[Fingerprints, str], list[Digest]]] = {
     "wall_sheet": lambda fp, key: [fp.catalogue(key)],
     # A theme file's bytes are part of the site digest.
     "asset": lambda fp, key: [],
+    # An edit of an item's text leaves both alone (they were re-rendered on every edit).
+    "home": lambda fp, key: [fp.cards()],
+    "search_page": lambda fp, key: [fp.cards(), fp.search_filters()],
 }
 #: Producers whose output belongs to one catalogue: producer → the catalogue id of a key.
 OWNED: dict[str, Callable[[SiteModel, str], str]] = {

@@ -18,7 +18,7 @@ import segno
 from segno import encoder
 
 from generator import build as build_module
-from generator import cache, qr, qr_fast
+from generator import cache, outputs, qr, qr_fast
 from generator.build import BuildOptions, BuildReport, build
 from generator.problems import CatalogueError
 
@@ -88,6 +88,26 @@ def test_one_item_edit_equals_cold_build_and_rewrites_only_its_files(catalog: Pa
     assert "items/sa-dibao-guide/index.html" not in changed
     assert not {p for p in changed if p.endswith("qr.svg") or p.startswith("assets/")}
     assert 0 < report.produced < report.files
+
+
+def test_item_edit_does_not_render_the_home_and_search_pages_again(catalog: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """They show the catalogues' cards and the search filters, which an item's text is not in."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    made: list[str] = []
+    for name in ("home", "search_page"):
+        real = outputs.PRODUCERS[name]
+        monkeypatch.setitem(outputs.PRODUCERS, name,
+                            lambda ctx, key, real=real, name=name: made.append(name) or real(ctx, key))
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, out)
+    assert made == []
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 义务教育\n", "name: 义务教育阶段\n")
+    _build(catalog, out)
+    assert sorted(made) == ["home", "search_page"]
+    assert "义务教育阶段" in (out / "index.html").read_text(encoding="utf-8")
+    assert _tree(out) == _cold(catalog, tmp_path)
 
 
 def test_template_edit_equals_cold_build(catalog: Path, tmp_path: Path) -> None:
