@@ -31,7 +31,7 @@ from .load import load_site
 from .model import SiteModel, assemble_model
 from .outputs import FINISHERS, PLANNERS, Output, produce
 from .problems import CatalogueError, Problem, Problems, UsageError
-from .publish import Patch, check_out_dir, patching, recover, staging
+from .publish import Patch, check_out_dir, create_file, patching, recover, staging
 from .render_context import RenderContext
 from .theme import Theme
 from .units import read_units
@@ -455,14 +455,7 @@ class _Writer:
 
     def _create(self, target: str, data: bytes) -> None:
         self._folder(target)
-        # Unbuffered: one write of bytes already whole, no file object around it (300,000 files).
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view):]
-        finally:
-            os.close(descriptor)
+        create_file(target, data)
 
 
 _WORKER: _Writer | None = None
@@ -480,10 +473,9 @@ def _write_range(task: tuple[int, int]) -> Packed:
     # and their records through the pool cost the parent a tenth of the render's CPU.
     assert _WORKER is not None
     start, stop = task
-    written = [_WORKER.write(output) for output in _OUTPUTS[start:stop]]
-    if written and written[0] is None:
+    records = [_WORKER.write(output) for output in _OUTPUTS[start:stop]]
+    if _WORKER.fingerprints is None:      # no cache: nothing to record
         return start, None
-    records = [r for r in written if r is not None]
     return (start, b"".join(r[1] for r in records), b"".join(r[2] for r in records),
             bytes(r[3] for r in records), {n: r[4] for n, r in enumerate(records) if r[4] is not None},
             [r[5] for r in records])

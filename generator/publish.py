@@ -19,6 +19,19 @@ from pathlib import Path
 from .problems import UsageError
 
 
+def create_file(target: str, data: bytes) -> None:
+    """Write ``data`` to the new file ``target`` (an existing one is an error, never overwritten):
+    unbuffered, one write of bytes already whole, no file object around it — a city's build
+    writes 300,000 pages and 100,000 search records this way."""
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view):]
+    finally:
+        os.close(descriptor)
+
+
 def check_out_dir(out: Path, protected: list[Path]) -> None:
     """Refuse an output folder whose replacement would delete sources or the project."""
     out = out.resolve()

@@ -41,6 +41,7 @@ from . import cache, segment_dictionary
 from .model import Catalogue, Item, SiteModel
 from .outputs import finisher
 from .problems import CatalogueError, Problems
+from .publish import create_file
 from .theme import Theme, template_error
 
 if TYPE_CHECKING:
@@ -382,13 +383,7 @@ def write_records(ctx: "RenderContext", part: Sequence[tuple[str, int, int]], tr
             # A city writes 100,000 records: bare system calls, not pathlib's (40 µs less each).
             folder = os.path.join(items, item.id)
             os.mkdir(folder)
-            descriptor = os.open(os.path.join(folder, "index.html"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                view = memoryview(record(ctx.theme, catalogue, item))
-                while view:
-                    view = view[os.write(descriptor, view):]
-            finally:
-                os.close(descriptor)
+            create_file(os.path.join(folder, "index.html"), record(ctx.theme, catalogue, item))
 
 
 def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,

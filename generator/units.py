@@ -85,11 +85,7 @@ def read_one(kind: str, path: Path, raw: bytes, vocab: Vocabulary, store: Path, 
     kept = load_pickle(store / f"{key}.pickle")
     if isinstance(kept, Unit) and kept.facts.path == path:
         return kept, key
-    data = _pickled(_Pending(kind, path, raw, key), vocab)
-    unit = pickle.loads(data)
-    if unit.readable:
-        _save(store / f"{key}.pickle", data)
-    return unit, key
+    return _read(_Pending(kind, path, raw, key), vocab, store)[0], key
 
 
 def load_kept(store: Path, key: str) -> Unit | None:
@@ -147,10 +143,7 @@ def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int, store: Pa
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(jobs_list) < PARALLEL_FILES or "fork" not in multiprocessing.get_all_start_methods():
         for job in jobs_list:
-            unit = read_unit(job.kind, job.path, job.raw, vocab)
-            if store is not None and unit.readable:
-                _save(store / f"{job.key}.pickle", pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL))
-            yield unit
+            yield _read(job, vocab, store)[0]
         return
     global _VOCAB, _JOBS, _STORE
     _VOCAB, _JOBS, _STORE = vocab, jobs_list, store
@@ -180,16 +173,19 @@ def _collect_own_garbage() -> None:
 
 def _pickled_in_worker(index: int) -> bytes:
     assert _VOCAB is not None
-    job = _JOBS[index]
-    unit = read_unit(job.kind, job.path, job.raw, _VOCAB)
-    data = pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
-    if _STORE is not None and unit.readable:
-        _save(_STORE / f"{job.key}.pickle", data)
+    data = _read(_JOBS[index], _VOCAB, _STORE, pickled=True)[1]
+    assert data is not None
     return data
 
 
-def _pickled(job: _Pending, vocab: Vocabulary) -> bytes:
-    return pickle.dumps(read_unit(job.kind, job.path, job.raw, vocab), protocol=pickle.HIGHEST_PROTOCOL)
+def _read(job: _Pending, vocab: Vocabulary, store: Path | None, pickled: bool = False) -> tuple[Unit, bytes | None]:
+    """Read one file's unit; with a ``store``, keep it there (if readable). Its pickle is made
+    only to be kept or (``pickled``) to travel from a worker."""
+    unit = read_unit(job.kind, job.path, job.raw, vocab)
+    data = pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL) if pickled or store is not None else None
+    if store is not None and data is not None and unit.readable:
+        _save(store / f"{job.key}.pickle", data)
+    return unit, data
 
 
 def _save(path: Path, data: bytes) -> None:
