@@ -25,7 +25,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import fields as F
 from . import qr
@@ -85,8 +85,7 @@ def read(path: Path, problems: Problems) -> Lock | None:
     return lock
 
 
-@dataclass(frozen=True)
-class _Written:
+class _Written(NamedTuple):
     """Where an item id is written in the catalogue files, enabled or not."""
 
     catalogue: str
@@ -98,9 +97,10 @@ class _Written:
 def _written_ids(checked: "Checked") -> dict[str, _Written]:
     found: dict[str, _Written] = {}
     for file in checked.facts:
+        catalogue = file.stem
         for ident, position in file.ids:
             if ident not in found:
-                found[ident] = _Written(file.stem, file.kind, file.path, position)
+                found[ident] = _Written(catalogue, file.kind, file.path, position)
     return found
 
 
