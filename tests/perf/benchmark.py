@@ -28,11 +28,14 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from generator.cache import cache_dir
 
 from .synthetic import write_catalogue
 
@@ -225,8 +228,18 @@ def bench(args: argparse.Namespace, where: Path) -> list[Run]:
         if args.hugo and shutil.which("hugo"):
             hugo_site = root / "hugo"
             pages = write_hugo_site(catalog, hugo_site)
-            runs.append(measure(f"Hugo ({pages} item pages)",
-                                ["hugo", "--quiet", "--source", str(hugo_site), "--destination", str(root / "hugo-out")]))
+            hugo = ["hugo", "--quiet", "--source", str(hugo_site), "--destination", str(root / "hugo-out")]
+            runs.append(measure(f"Hugo ({pages} item pages)", hugo))
+            # This machine's speed drifts by up to half between minutes: more pairs, one right
+            # after the other, give the ratio's spread (and its median) rather than one draw.
+            for _ in range(args.pairs - 1):
+                # Cold again: no previous --out and no cache (it sits beside --out).
+                shutil.rmtree(render)
+                shutil.rmtree(cache_dir(render), ignore_errors=True)
+                shutil.rmtree(root / "hugo-out")
+                runs.append(measure("cold render only (--no-search), again",
+                                    gkml(catalog, render, jobs=args.jobs, cache=True, search=False), ROOT))
+                runs.append(measure(f"Hugo ({pages} item pages), again", hugo))
         elif args.hugo:
             print("hugo not found (apt-get install hugo): Hugo comparison skipped", file=sys.stderr)
     return runs
@@ -258,10 +271,13 @@ def report(runs: list[Run], title: str) -> None:
     print(f"{'run':44} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} {'all MiB':>9}  details")
     for run in runs:
         print(_line(run))
-    render = next((r for r in runs if r.name.startswith("cold render")), None)
-    hugo = next((r for r in runs if r.name.startswith("Hugo")), None)
-    if render and hugo:
-        print(f"gkml render / Hugo, wall time: {render.wall / hugo.wall:.2f}")
+    renders = [r for r in runs if r.name.startswith("cold render")]
+    hugos = [r for r in runs if r.name.startswith("Hugo")]
+    if renders and hugos:
+        # The first cold render is paired with the first Hugo run, measured after the edits.
+        ratios = [render.wall / hugo.wall for render, hugo in zip(renders, hugos)]
+        spread = f" (pairs: {', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else ""
+        print(f"gkml render / Hugo, wall time: {statistics.median(ratios):.2f}{spread}")
 
 
 def main() -> None:
@@ -274,6 +290,8 @@ def main() -> None:
     parser.add_argument("--where", action="append", type=Path,
                         help="folder to build in (repeatable); default: the temp folder, then /dev/shm")
     parser.add_argument("--no-hugo", dest="hugo", action="store_false")
+    parser.add_argument("--pairs", type=int, default=1,
+                        help="cold render and Hugo runs, alternated; the ratio reported is their median")
     parser.add_argument("--no-search", dest="search", action="store_false",
                         help="skip the builds with the search index (Pagefind); measure rendering only")
     parser.add_argument("--json", type=Path, help="also write the figures here")
