@@ -222,16 +222,16 @@ def _best_mask(grid: _Grid, layout: bytes) -> tuple[int, int]:
     """(mask, masked layout as a byte-wise integer) with segno's lowest penalty score; of
     equal scores the first mask wins, as in segno. ``layout`` is unmasked."""
     plain = _dark(layout)
-    darks = [plain ^ bits for bits in grid.mask_bits]
-    # N3 costs as much as the other three rules together and only adds: it is counted for the
-    # masks in order of their score without it, until none left can reach the best.
-    partial = sorted((_n1(grid, dark) + _n2(grid, dark) + _n4(grid, dark), mask) for mask, dark in enumerate(darks))
-    best = (partial[0][0] + _n3(grid, darks[partial[0][1]]), partial[0][1])
-    for candidate in partial[1:]:
-        if candidate >= best:
-            break                          # this mask and the ones after it cannot win
-        best = min(best, (candidate[0] + _n3(grid, darks[candidate[1]]), candidate[1]))
-    return best[1], int.from_bytes(layout, "big") ^ grid.masks[best[1]]
+    best_score, best_mask = -1, 0
+    for mask, bits in enumerate(grid.mask_bits):
+        dark = plain ^ bits
+        score = _n1(grid, dark) + _n2(grid, dark) + _n4(grid, dark)
+        if best_score >= 0 and score >= best_score:
+            continue                      # N3 only adds: this mask cannot win any more
+        score += _n3(grid, dark)
+        if best_score < 0 or score < best_score:
+            best_score, best_mask = score, mask
+    return best_mask, int.from_bytes(layout, "big") ^ grid.masks[best_mask]
 
 
 def find_and_apply_best_mask(matrix: Any, width: int, height: int, proposed_mask: int | None = None) -> Any:
