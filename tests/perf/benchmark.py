@@ -5,6 +5,7 @@ Run on demand (not part of the test suite):
     python -m tests.perf.benchmark                        # 10,000 items: 24 domains, 200 lists
     python -m tests.perf.benchmark --items 100000 --districts 16 --lists 3000
     python -m tests.perf.benchmark --items 2000 --where /dev/shm --no-hugo
+    python -m tests.perf.benchmark --items 100000 --districts 16 --lists 3000 --no-search --pairs 3
 
 For each data set it builds, each as its own process, the way `gkml build` does:
 
@@ -13,6 +14,8 @@ For each data set it builds, each as its own process, the way `gkml build` does:
 * no change: the cold build's folder built again with nothing edited
 * one item: one item's name edited, then built again (search index included; its share shown)
 * Hugo: one content page per item with the same fields in front matter and a plain layout
+* with ``--pairs N``: the cold render and Hugo again, alternately, N − 1 more times; the ratio
+  reported is the median of the N pairs'
 
 and prints wall time, CPU time, the peak resident memory of the largest process of each
 (the build, a render worker or Pagefind) and the peak of all its processes together (their
