@@ -259,12 +259,15 @@ class Theme:
         #: The template chosen for each list of names: a missing ``item-<catalogue>.html`` would
         #: otherwise be looked for on disk again for each of a city's 100,000 item pages.
         self._chosen: dict[tuple[str, ...], jinja2.Template] = {}
-        #: Every template's name, listed once: a city's 3,000 catalogues each ask for four
-        #: templates of their own (``poster-<catalogue>.html`` …) that a theme seldom has, and
-        #: Jinja looks for each in every theme folder, raising an exception per miss.
-        self._names = {path.relative_to(folder).as_posix()
-                       for folder in (d / "templates" for d in self.directories) if folder.is_dir()
-                       for path in folder.rglob("*") if path.is_file()}
+
+    @functools.cached_property
+    def _names(self) -> set[str]:
+        """Every template's name, listed once: a city's 3,000 catalogues each ask for four
+        templates of their own (``poster-<catalogue>.html`` …) that a theme seldom has, and
+        Jinja looks for each in every theme folder, raising an exception per miss."""
+        return {path.relative_to(folder).as_posix()
+                for folder in (d / "templates" for d in self.directories) if folder.is_dir()
+                for path in folder.rglob("*") if path.is_file()}
 
     def _environment(self, kind: type[jinja2.Environment]) -> jinja2.Environment:
         env = kind(
