@@ -87,19 +87,23 @@ class CatalogueSummary(CatalogueAddress):
 def header_digest(catalogue: Catalogue) -> bytes:
     """A catalogue without its items: what an item page shows of it."""
     values = tuple(getattr(catalogue, f.name) for f in fields(catalogue) if f.name != "items")
-    return _digest(repr(values).encode())
+    return digest(repr(values).encode())
 
 
 def catalogue_digest(catalogue: Catalogue, item_digests: Mapping[str, bytes]) -> bytes:
-    return _digest(header_digest(catalogue) + b"".join(item_digests[i.id] for i in catalogue.items))
+    return digest(header_digest(catalogue) + b"".join(item_digests[i.id] for i in catalogue.items))
 
 
 def item_digest(item: object) -> bytes:
-    return _digest(repr(item).encode())
+    return digest(repr(item).encode())
 
 
-def _digest(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()[:16]   # as cache.digest: in hardware
+def digest(data: bytes) -> bytes:
+    """The digest of model parts, outputs and files (cache.py keys everything by it).
+
+    SHA-256, cut to 16 bytes: x86 and ARM processors compute it in hardware, twice as fast as
+    blake2b over a city's 1.2 GB of output (and its catalogue files)."""
+    return hashlib.sha256(data).digest()[:16]
 
 
 def summarise(catalogue: Catalogue, item_digests: Mapping[str, bytes] | None = None) -> CatalogueSummary:
@@ -122,7 +126,7 @@ def summarise(catalogue: Catalogue, item_digests: Mapping[str, bytes] | None = N
         modes=_first_seen(item.mode for item in active if item.mode),
         changes=_newest_changes(catalogue),
         active_ids=tuple(item.id for item in active),
-        search_digest=_digest(repr((catalogue.id, catalogue.name)).encode() + b"".join(digests[i.id] for i in active)),
+        search_digest=digest(repr((catalogue.id, catalogue.name)).encode() + b"".join(digests[i.id] for i in active)),
     )
 
 

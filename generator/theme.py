@@ -265,9 +265,7 @@ class Theme:
         """Every template's name, listed once: a city's 3,000 catalogues each ask for four
         templates of their own (``poster-<catalogue>.html`` …) that a theme seldom has, and
         Jinja looks for each in every theme folder, raising an exception per miss."""
-        return {path.relative_to(folder).as_posix()
-                for folder in (d / "templates" for d in self.directories) if folder.is_dir()
-                for path in folder.rglob("*") if path.is_file()}
+        return set(self.env.list_templates())
 
     def _environment(self, kind: type[jinja2.Environment]) -> jinja2.Environment:
         env = kind(

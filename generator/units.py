@@ -15,7 +15,6 @@ alone, and the model is assembled from the files' catalogues (:func:`model.assem
 from __future__ import annotations
 
 import gc
-import hashlib
 import multiprocessing
 import os
 import pickle
@@ -23,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import load_pickle, write_atomically
+from .cache import digest, load_pickle, write_atomically
 from .load import catalogue_files
 from .model import Catalogue, catalogue_from
 from .problems import Position, Problem, Problems
@@ -76,7 +75,7 @@ class _Pending:
 
 def unit_key(code: bytes, vocab: Vocabulary, kind: str, path: Path, raw: bytes) -> str:
     """What a file's unit is kept under: it depends on nothing else."""
-    return hashlib.sha256(code + repr(vocab).encode() + f"\0{kind}\0{path}\0".encode() + raw).hexdigest()[:32]
+    return digest(code + repr(vocab).encode() + f"\0{kind}\0{path}\0".encode() + raw).hex()
 
 
 def read_one(kind: str, path: Path, raw: bytes, vocab: Vocabulary, store: Path, code: bytes) -> tuple[Unit, str]:
