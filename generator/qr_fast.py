@@ -149,19 +149,25 @@ def _matrix(rows: bytes, grid: _Grid) -> tuple[bytearray, ...]:
 
 # --- Mask choice: segno's penalty rules (ISO/IEC 18004 7.8.3), quirks included -----------------
 
-def _n1(grid: _Grid, dark: int) -> int:
+def _same_left(grid: _Grid, dark: int) -> int:
+    """A bit on every module of the colour of its left neighbour (N1 and N2 both start here).
+
+    ``x ^ (x & y)`` is ``x & ~y`` without a negative integer: Python's ``~`` of a big integer
+    is −(y + 1), and ANDing with it costs twice as much."""
+    return grid.left_pairs ^ (grid.left_pairs & (dark ^ (dark >> 1)))
+
+
+def _n1(same_left: int) -> int:
     """Runs: a run of n ≥ 5 equal modules in a row or column scores n − 2, that is one per
     5-module window inside the run (n − 4) plus 2 for the run's first window."""
-    same_left = grid.left_pairs & ~(dark ^ (dark >> 1))
     pairs = same_left & (same_left >> 1)
     windows = pairs & (pairs >> 2)
-    return windows.bit_count() + 2 * (windows & ~(windows >> 1)).bit_count()
+    return windows.bit_count() + 2 * (windows ^ (windows & (windows >> 1))).bit_count()
 
 
-def _n2(grid: _Grid, dark: int) -> int:
+def _n2(grid: _Grid, dark: int, same_left: int) -> int:
     """Blocks: 3 per 2×2 block of one colour (the column grid holds each block again)."""
-    same_left = grid.left_pairs & ~(dark ^ (dark >> 1))
-    same_up = grid.up_pairs & ~(dark ^ (dark >> grid.side))
+    same_up = grid.up_pairs ^ (grid.up_pairs & (dark ^ (dark >> grid.side)))
     return 3 * ((same_left & same_up & (same_up >> 1)).bit_count() // 2)
 
 
@@ -186,11 +192,11 @@ def _n3(grid: _Grid, dark: int) -> int:
     after = dark | (light & (dark << 1))
     after = dark | (light & (after << 1))
     after = dark | (light & (after << 1))
-    margin = found & ~((before >> 7) & (after << 1))
+    margin = found ^ (found & (before >> 7) & (after << 1))
     # Each pattern only depends on the ones before it, so this settles in a round or two.
     counted = margin
     while True:
-        settled = margin & ~((counted >> 4) | (counted >> 6))
+        settled = margin ^ (margin & ((counted >> 4) | (counted >> 6)))
         if settled == counted:
             return 40 * counted.bit_count()
         counted = settled
@@ -208,7 +214,8 @@ def mask_scores(matrix: Sequence[bytes | bytearray]) -> tuple[int, int, int, int
     grid = _grid(len(matrix))
     rows = _rows_grid(matrix, grid)
     dark = _dark(rows + b"".join(grid.transpose(rows)))
-    return _n1(grid, dark), _n2(grid, dark), _n3(grid, dark), _n4(grid, dark)
+    same_left = _same_left(grid, dark)
+    return _n1(same_left), _n2(grid, dark, same_left), _n3(grid, dark), _n4(grid, dark)
 
 
 _EDGE_TO_LIGHT = bytes.maketrans(_EDGE, b"0")
@@ -225,7 +232,8 @@ def _best_mask(grid: _Grid, layout: bytes) -> tuple[int, int]:
     best_score, best_mask = -1, 0
     for mask, bits in enumerate(grid.mask_bits):
         dark = plain ^ bits
-        score = _n1(grid, dark) + _n2(grid, dark) + _n4(grid, dark)
+        same_left = _same_left(grid, dark)
+        score = _n1(same_left) + _n2(grid, dark, same_left) + _n4(grid, dark)
         if best_score >= 0 and score >= best_score:
             continue                      # N3 only adds: this mask cannot win any more
         score += _n3(grid, dark)
