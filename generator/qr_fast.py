@@ -87,6 +87,8 @@ class _Grid:
     mask_bits: tuple[int, ...]
     #: A bit on every module (not on edges).
     modules: int
+    #: A bit on every cell whose left neighbour is a module.
+    modules_left: int
     #: A bit on every module whose left neighbour, or neighbour above, is a module too.
     left_pairs: int
     up_pairs: int
@@ -116,7 +118,8 @@ def _grid(width: int) -> _Grid:
         masks.append(int.from_bytes(cells, "big"))
         mask_bits.append(int(cells.translate(_BITS_TO_DIGITS), 2))
     return _Grid(width, side, operator.itemgetter(*(slice(j, None, side) for j in range(side))),
-                 tuple(masks), tuple(mask_bits), modules, modules & (modules >> 1), modules & (modules >> side))
+                 tuple(masks), tuple(mask_bits), modules, modules >> 1, modules & (modules >> 1),
+                 modules & (modules >> side))
 
 
 def _function_matrix(width: int) -> tuple[bytearray, ...]:
@@ -149,12 +152,12 @@ def _matrix(rows: bytes, grid: _Grid) -> tuple[bytearray, ...]:
 
 # --- Mask choice: segno's penalty rules (ISO/IEC 18004 7.8.3), quirks included -----------------
 
-def _same_left(grid: _Grid, dark: int) -> int:
+def _same_left(grid: _Grid, dark: int, left: int) -> int:
     """A bit on every module of the colour of its left neighbour (N1 and N2 both start here).
 
     ``x ^ (x & y)`` is ``x & ~y`` without a negative integer: Python's ``~`` of a big integer
     is −(y + 1), and ANDing with it costs twice as much."""
-    return grid.left_pairs ^ (grid.left_pairs & (dark ^ (dark >> 1)))
+    return grid.left_pairs ^ (grid.left_pairs & (dark ^ left))
 
 
 def _n1(same_left: int) -> int:
@@ -171,21 +174,26 @@ def _n2(grid: _Grid, dark: int, same_left: int) -> int:
     return 3 * ((same_left & same_up & (same_up >> 1)).bit_count() // 2)
 
 
-def _n3(grid: _Grid, dark: int) -> int:
+def _n3(grid: _Grid, dark: int, left: int) -> int:
     """Dark-light-dark-dark-dark-light-dark in a row or column, 40 each, as segno counts them.
 
     segno counts a pattern when the 4 modules before or after it are light — or fewer than 4,
     where the line ends first (it clips there), so a pattern at a line's start or end always
     counts. Its scan then resumes 7 modules on after a counted pattern but only 4 on after an
     uncounted one, so a pattern 4 or 6 modules after a counted one (they overlap) is skipped.
+    ``left`` is ``dark >> 1``, each module's left neighbour (shared with N1 and N2).
     """
     light = grid.modules ^ dark
-    three = dark & (dark >> 1) & (dark >> 2)
-    found = dark & (light >> 1) & (three >> 2) & (light >> 5) & (dark >> 6)   # bit on a pattern's last module
+    light_on_left = grid.modules_left ^ left
+    # From a pattern's last module leftwards: dark, light, three dark, light, dark.
+    dark_then_light = dark & light_on_left
+    light_then_dark = light & left
+    three = dark & left & (left >> 1)
+    found = dark_then_light & (three >> 2) & (light_then_dark >> 5)   # bit on a pattern's last module
     if not found:
         return 0
     # "The first module that is not light, within 4, is dark" going left from each cell...
-    before = dark | (light & (dark >> 1))
+    before = dark | light_then_dark
     before = dark | (light & (before >> 1))
     before = dark | (light & (before >> 1))
     # ... and going right.
@@ -214,8 +222,9 @@ def mask_scores(matrix: Sequence[bytes | bytearray]) -> tuple[int, int, int, int
     grid = _grid(len(matrix))
     rows = _rows_grid(matrix, grid)
     dark = _dark(rows + b"".join(grid.transpose(rows)))
-    same_left = _same_left(grid, dark)
-    return _n1(same_left), _n2(grid, dark, same_left), _n3(grid, dark), _n4(grid, dark)
+    left = dark >> 1
+    same_left = _same_left(grid, dark, left)
+    return _n1(same_left), _n2(grid, dark, same_left), _n3(grid, dark, left), _n4(grid, dark)
 
 
 _EDGE_TO_LIGHT = bytes.maketrans(_EDGE, b"0")
@@ -232,11 +241,12 @@ def _best_mask(grid: _Grid, layout: bytes) -> tuple[int, int]:
     best_score, best_mask = -1, 0
     for mask, bits in enumerate(grid.mask_bits):
         dark = plain ^ bits
-        same_left = _same_left(grid, dark)
+        left = dark >> 1
+        same_left = _same_left(grid, dark, left)
         score = _n1(same_left) + _n2(grid, dark, same_left) + _n4(grid, dark)
         if best_score >= 0 and score >= best_score:
             continue                      # N3 only adds: this mask cannot win any more
-        score += _n3(grid, dark)
+        score += _n3(grid, dark, left)
         if best_score < 0 or score < best_score:
             best_score, best_mask = score, mask
     return best_mask, int.from_bytes(layout, "big") ^ grid.masks[best_mask]
