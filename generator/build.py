@@ -487,6 +487,18 @@ def _write_range(task: tuple[int, int]) -> Packed:
             [r[5] for r in records])
 
 
+def _ranges(start: int, stop: int, jobs: int) -> list[tuple[int, int]]:
+    """``start``–``stop`` cut into tasks that shrink towards the end: large ones keep the
+    parent's share of the work small, and small last ones keep a worker from idling while the
+    other finishes a large one (up to 2,000 outputs, a third of a second)."""
+    ranges = []
+    while start < stop:
+        size = min(2000, max(50, (stop - start) // (jobs * 4)))
+        ranges.append((start, min(start + size, stop)))
+        start += size
+    return ranges
+
+
 def _unpack(packed: Packed, stop: int) -> list[Written | None]:
     start = packed[0]
     if packed[1] is None:
@@ -561,9 +573,7 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
         whole = [o for o in outputs if o.producer not in cache.DEPENDS]
         _OUTPUTS = whole + [o for o in outputs if o.producer in cache.DEPENDS]
         _WORKER = writer
-        size = min(2000, max(50, (len(_OUTPUTS) - len(whole)) // (jobs * 16)))
-        ranges = [(n, n + 1) for n in range(len(whole))]
-        ranges += [(n, min(n + size, len(_OUTPUTS))) for n in range(len(whole), len(_OUTPUTS), size)]
+        ranges = [(n, n + 1) for n in range(len(whole))] + _ranges(len(whole), len(_OUTPUTS), jobs)
         stops = dict(ranges)
         done = len(results)
         try:

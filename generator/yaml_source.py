@@ -11,6 +11,7 @@ not UTF-8, aliases (``*ref`` — the way "billion laughs" bombs multiply), dupli
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,12 +154,12 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
                 tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
             return tag
 
-        # These two follow the path of each node for path resolvers: there are none to follow it for.
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
+        # These two follow the path of each node for path resolvers: there are none to follow
+        # it for. The composer calls both for every node and ignores what they return, so any
+        # built-in taking the same arguments does: unlike a Python method, it needs no frame
+        # (about 3 % of parsing a file).
+        descend_resolver = operator.is_        # (current_node, current_index)
+        ascend_resolver = tuple                # ()
 
 
 def parse(path: Path, raw: bytes) -> Document:
