@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import digest, load_pickle, write_atomically
+from .cache import load_pickle, write_atomically
 from .load import catalogue_files
 from .model import Catalogue, catalogue_from
 from .problems import Position, Problem, Problems
-from .summary import CatalogueSummary, item_digest, summarise
+from .summary import CatalogueSummary, digest, item_digest, summarise
 from .validate import FileFacts, Vocabulary, check_catalogue, facts_of
 from .yaml_source import YamlSourceError, parse
 
