@@ -29,7 +29,7 @@ from .content_pages import load_content
 from .joined import Joined, Joiner, Layout
 from .load import load_site
 from .model import SiteModel, assemble_model
-from .outputs import FINISHERS, PLANNERS, Output, produce
+from .outputs import FINISHERS, PLANNERS, Output, origin_of, produce
 from .problems import CatalogueError, Problem, Problems, UsageError
 from .publish import Patch, check_out_dir, create_file, patching, recover, staging
 from .render_context import RenderContext
@@ -161,7 +161,7 @@ def plan(ctx: RenderContext) -> list[Output]:
             if output.path in claimed:
                 first = claimed[output.path]
                 problems.error(Path(output.path), None,
-                               f"两个页面要写到同一路径 /{output.path}：{first.origin} 与 {output.origin}")
+                               f"两个页面要写到同一路径 /{output.path}：{origin_of(ctx, first)} 与 {origin_of(ctx, output)}")
                 continue
             claimed[output.path] = output
     if problems:
@@ -499,14 +499,49 @@ def _ranges(start: int, stop: int, jobs: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def _unpack(packed: Packed, stop: int) -> list[Written | None]:
-    start = packed[0]
-    if packed[1] is None:
-        return [None] * (stop - start)
-    _, fingerprints, digests, produced, layouts, owners = packed  # type: ignore[misc]
-    return [(output.path, fingerprints[16 * n:16 * n + 16], digests[16 * n:16 * n + 16], bool(produced[n]),
-             layouts.get(n), owners[n])
-            for n, output in enumerate(_OUTPUTS[start:stop])]
+class _Records:
+    """The cache's records of the outputs written, filed as they come back from the workers
+    (``build_cache`` None: nothing is recorded, outputs are only counted)."""
+
+    def __init__(self, build_cache: cache.BuildCache | None):
+        self.cache = build_cache
+        self.produced = 0
+
+    def add(self, record: Written | None) -> None:
+        if record is None or self.cache is None:
+            self.produced += 1
+            return
+        path, fingerprint, data_digest, produced, layout, owner = record
+        entry = (fingerprint, data_digest)
+        self.cache.new_manifest[path] = entry
+        self.cache.new_owners.setdefault(owner, {})[path] = entry
+        if layout is not None:
+            self.cache.new_layouts[path] = layout
+        self.produced += produced
+
+    def add_packed(self, packed: Packed, stop: int) -> None:
+        """A worker's range of records (see :data:`Packed`), ``_OUTPUTS[packed[0]:stop]``."""
+        start = packed[0]
+        if packed[1] is None or self.cache is None:
+            self.produced += stop - start
+            return
+        _, fingerprints, digests, produced, layouts, owners = packed  # type: ignore[misc]
+        paths = [output.path for output in _OUTPUTS[start:stop]]
+        entries = list(zip(_sixteens(fingerprints), _sixteens(digests)))
+        self.cache.new_manifest.update(zip(paths, entries))
+        shards = self.cache.new_owners
+        for path, entry, owner in zip(paths, entries, owners):
+            shard = shards.get(owner)
+            if shard is None:
+                shard = shards[owner] = {}
+            shard[path] = entry
+        for n, layout in layouts.items():
+            self.cache.new_layouts[paths[n]] = layout
+        self.produced += produced.count(1)
+
+
+def _sixteens(joined: bytes) -> list[bytes]:
+    return [joined[n:n + 16] for n in range(0, len(joined), 16)]
 
 
 def _unchanged_owners(ctx: RenderContext, outputs: list[Output], build_cache: cache.BuildCache,
@@ -554,14 +589,17 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
                      joiner)
     jobs = options.jobs or os.cpu_count() or 1
     total = len(outputs)
-    results: list[Written | None] = []
+    records = _Records(build_cache)
+    kept: list[Written | None] = []
     if build_cache is not None and fingerprints is not None:
-        outputs, results = _unchanged_owners(ctx, outputs, build_cache, fingerprints, patch)
+        outputs, kept = _unchanged_owners(ctx, outputs, build_cache, fingerprints, patch)
+    for record in kept:
+        records.add(record)
     if jobs <= 1 or len(outputs) < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
         if beside is not None:
             beside()
-        for done, output in enumerate(outputs, len(results) + 1):
-            results.append(writer.write(output))
+        for done, output in enumerate(outputs, len(kept) + 1):
+            records.add(writer.write(output))
             if options.progress and (done % 200 == 0 or done == total):
                 options.progress("render", done, total)
     else:
@@ -575,24 +613,17 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
         _WORKER = writer
         ranges = [(n, n + 1) for n in range(len(whole))] + _ranges(len(whole), len(_OUTPUTS), jobs)
         stops = dict(ranges)
-        done = len(results)
+        done = len(kept)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 if beside is not None:
                     beside()
                 for packed in pool.imap_unordered(_write_range, ranges):
-                    results.extend(_unpack(packed, stops[packed[0]]))
+                    records.add_packed(packed, stops[packed[0]])
                     done += stops[packed[0]] - packed[0]
                     if options.progress:
                         options.progress("render", done, total)
         finally:
             _WORKER = None
             _OUTPUTS = []
-    if build_cache is None:
-        return total
-    records = [r for r in results if r is not None]
-    build_cache.new_manifest = {record[0]: (record[1], record[2]) for record in records}
-    build_cache.new_layouts = {record[0]: record[4] for record in records if record[4] is not None}
-    for record in records:
-        build_cache.new_owners.setdefault(record[5], []).append(record[0])
-    return sum(1 for r in records if r[3])
+    return records.produced

@@ -333,9 +333,9 @@ class BuildCache:
         self.new_manifest: dict[str, tuple[Digest, Digest]] = {}
         #: owner → its shard of the manifest, marshalled (read whole, unmarshalled as needed).
         self.shards: dict[str, bytes] = {}
-        #: owner → the paths it owns in ``new_manifest``: the shards to write (see :meth:`save`);
+        #: owner → its entries of ``new_manifest``: the shards to write (see :meth:`save`);
         #: filled as the outputs are written.
-        self.new_owners: dict[str, list[str]] = {}
+        self.new_owners: dict[str, dict[str, tuple[Digest, Digest]]] = {}
         #: The edit's quick build replaces only its own owners' shards; a full build all of them.
         self.partial_save = False
         #: What an edit's quick build needs of this build (:class:`QuickState`), if known.
@@ -392,8 +392,8 @@ class BuildCache:
         state = State(self.inputs, _out_id(self.out), problems, files, catalogues, items, dict(self.search_parts),
                       dict(self.owners), code_digest())
         shards = dict(self.shards) if self.partial_save else {}
-        for owner, paths in self.new_owners.items():
-            shards[owner] = marshal.dumps({path: self.new_manifest[path] for path in paths})
+        for owner, entries in self.new_owners.items():
+            shards[owner] = marshal.dumps(entries)
         _save_plain(self.folder / MANIFEST, shards)
         _save_plain(self.folder / JOINS, self.new_layouts)
         if self.quick is not None:

@@ -45,17 +45,30 @@ HEADER = (
 )
 
 _ID = re.compile(F.ID_PATTERN)
+#: Ids one per line, nothing else: a whole well-kept lock checked by one regular expression.
+_ID_LINES = re.compile("{0}(?:\n{0})*".format(F.ID_PATTERN.removeprefix("^").removesuffix("$")))
 
 
 @dataclass
 class Lock:
     path: Path
-    #: (line number, id) in file order
-    entries: list[tuple[int, str]] = field(default_factory=list)
+    #: Each id once, in file order.
+    order: list[str] = field(default_factory=list)
+    #: The file's lines, to find an id's line for a message (:meth:`line_of`).
+    _lines: list[str] = field(default_factory=list, repr=False)
+    _line_of: dict[str, int] | None = field(default=None, repr=False)
 
     @property
     def ids(self) -> set[str]:
-        return {ident for _, ident in self.entries}
+        return set(self.order)
+
+    def line_of(self, ident: str) -> int:
+        """The line ``ident`` is (first) written on; looked up only for messages."""
+        if self._line_of is None:
+            self._line_of = {}
+            for number, line in enumerate(self._lines, 1):
+                self._line_of.setdefault(line.strip(), number)
+        return self._line_of.get(ident, 1)
 
 
 def read(path: Path, problems: Problems) -> Lock | None:
@@ -68,8 +81,15 @@ def read(path: Path, problems: Problems) -> Lock | None:
     except UnicodeDecodeError:
         problems.error(path, Position(1, 1), "文件不是 UTF-8 编码：请用 UTF-8 重新保存")
         return lock
+    lock._lines = text.splitlines()
+    # A city's lock holds 100,000 ids and is read twice a build: the usual file (valid ids,
+    # each once, besides comments and blank lines) is taken whole; any other line by line.
+    ids = [ident for ident in map(str.strip, lock._lines) if ident and ident[0] != "#"]
+    if (not ids or _ID_LINES.fullmatch("\n".join(ids))) and len(set(ids)) == len(ids):
+        lock.order = ids
+        return lock
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(lock._lines, 1):
         ident = line.strip()
         if not ident or ident.startswith("#"):
             continue
@@ -81,7 +101,7 @@ def read(path: Path, problems: Problems) -> Lock | None:
             problems.warning(path, Position(number, 1), f"事项标识“{ident}”重复（第 {seen[ident]} 行已有），可删除本行")
             continue
         seen[ident] = number
-        lock.entries.append((number, ident))
+        lock.order.append(ident)
     return lock
 
 
@@ -111,10 +131,15 @@ def check_lock(checked: "Checked", options: "BuildOptions") -> None:
     problems = checked.problems
     lock_path = options.catalog / LOCK_NAME
     lock = read(lock_path, problems)
-    written = _written_ids(checked)
     locked = lock.ids if lock else set()
+    # Nearly always every locked id is an item of the site; where the others are written (in
+    # a catalogue file site.yaml does not enable, or nowhere) is looked up only for them.
+    gone = [ident for ident in lock.order if ident not in model.items_by_id] if lock else []
+    written = _written_ids(checked) if gone else {}
     disabled: dict[str, list[tuple[int, str]]] = {}
-    for line, ident in lock.entries if lock else ():
+    for ident in gone:
+        assert lock is not None
+        line = lock.line_of(ident)
         where = written.get(ident)
         if where is None:
             problems.error(
@@ -132,10 +157,10 @@ def check_lock(checked: "Checked", options: "BuildOptions") -> None:
             f"有 {len(entries)} 个已发布的事项（如“{ident}”）属于目录“{catalogue}”（{folder}/{catalogue}.yaml），"
             f"但 site.yaml 没有启用该目录，这些事项的网址和二维码将无法打开。请在 site.yaml 的 {folder} 中继续启用它；"
             f"不再公开的事项请标记为 status: withdrawn")
-    _warn_dense_codes(checked, written, locked)
+    _warn_dense_codes(checked, written or None, locked)
 
 
-def _warn_dense_codes(checked: "Checked", written: dict[str, _Written], locked: set[str]) -> None:
+def _warn_dense_codes(checked: "Checked", written: dict[str, _Written] | None, locked: set[str]) -> None:
     """Long ids make dense codes; warn while the id can still change (before it is locked)."""
     model = checked.model
     assert model is not None
@@ -147,6 +172,8 @@ def _warn_dense_codes(checked: "Checked", written: dict[str, _Written], locked: 
         if code.version <= qr.COMFORTABLE_VERSION:
             continue
         room = _longest_comfortable_id(model.site.absolute("items/"))
+        if written is None:
+            written = _written_ids(checked)
         where = written[item.id]
         checked.problems.warning(
             where.path, where.position,

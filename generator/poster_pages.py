@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import Catalogue, Item
+from .model import Catalogue, Item, SiteModel
 from .outputs import Output, planner, producer
 from .render_context import RenderContext
 
@@ -60,11 +60,15 @@ def plan_posters(ctx: RenderContext) -> Iterable[Output]:
         yield Output(wall_sheet_path(catalogue) + "index.html", "wall_sheet", catalogue.id,
                      f"目录 {catalogue.id} 的上墙版（{catalogue.source_path}）")
         for item in catalogue.items:
-            yield Output(poster_path(item) + "index.html", "poster", item.id,
-                         f"事项 {item.id} 的张贴版（{item.source_path}:{item.source_line}）")
+            yield Output(poster_path(item) + "index.html", "poster", item.id)
 
 
-@producer("poster")
+def _poster_origin(model: SiteModel, key: str) -> str:
+    item = model.items_by_id[key]
+    return f"事项 {item.id} 的张贴版（{item.source_path}:{item.source_line}）"
+
+
+@producer("poster", origin=_poster_origin)
 def poster(ctx: RenderContext, key: str) -> bytes:
     model = ctx.model
     item = model.items_by_id[key]

@@ -17,6 +17,7 @@ import segno
 
 from . import qr_fast
 from .outputs import Output, planner, producer
+from .model import SiteModel
 from .render_context import RenderContext
 
 #: Error correction never lower than this; segno boosts it when the version allows.
@@ -79,11 +80,15 @@ def plan_qr_codes(ctx: RenderContext) -> Iterable[Output]:
     # Withdrawn items keep their code: the sheet on the wall still points at them.
     for catalogue in ctx.model.catalogues:
         for item in catalogue.items:
-            yield Output(item.path + "qr.svg", "qr_svg", item.id,
-                         f"事项 {item.id} 的二维码（{item.source_path}:{item.source_line}）")
+            yield Output(item.path + "qr.svg", "qr_svg", item.id)
 
 
-@producer("qr_svg")
+def _origin(model: SiteModel, key: str) -> str:
+    item = model.items_by_id[key]
+    return f"事项 {item.id} 的二维码（{item.source_path}:{item.source_line}）"
+
+
+@producer("qr_svg", origin=_origin)
 def qr_svg(ctx: RenderContext, key: str) -> bytes:
     url = item_url(ctx, key)
     return svg(url, f"二维码：{url}")

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from .markdown_text import render_markdown
 from .outputs import Output, planner, producer
+from .model import SiteModel
 from .render_context import RenderContext
 
 HOME = ("首页", "")
@@ -29,8 +30,7 @@ def plan_pages(ctx: RenderContext) -> Iterable[Output]:
         yield Output(catalogue.path + "index.html", "catalogue", catalogue.id,
                      f"目录 {catalogue.id}（{_where(catalogue.source_path)}）")
         for item in catalogue.items:
-            yield Output(item.path + "index.html", "item", item.id,
-                         f"事项 {item.id}（{_where(item.source_path, item.source_line)}）")
+            yield Output(item.path + "index.html", "item", item.id)
     for page in model.pages:
         yield Output(page.path + "index.html", "content", page.slug, f"页面 {page.slug}（{page.source_path}）")
     for name, path in ctx.theme.static_files():
@@ -64,7 +64,12 @@ def catalogue_page(ctx: RenderContext, key: str) -> bytes:
     )
 
 
-@producer("item")
+def _item_origin(model: SiteModel, key: str) -> str:
+    item = model.items_by_id[key]
+    return f"事项 {item.id}（{_where(item.source_path, item.source_line)}）"
+
+
+@producer("item", origin=_item_origin)
 def item_page(ctx: RenderContext, key: str) -> bytes:
     model = ctx.model
     item = model.items_by_id[key]

@@ -211,6 +211,22 @@ def test_two_outputs_on_one_path_is_an_error(tmp_path: Path) -> None:
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize(("template", "made"), [("item.html", "事项 "), ("poster.html", "的张贴版（")])
+def test_a_failing_template_names_the_item_and_where_it_is_written(tmp_path: Path, template: str,
+                                                                   made: str) -> None:
+    """The item a page was being made for is named from the model when a template fails (plans
+    do not carry that text for each of a city's 100,000 items)."""
+    theme = tmp_path / "theme" / "templates"
+    theme.mkdir(parents=True)
+    (theme / template).write_text("<p>{{ item.no_such_field }}</p>\n", encoding="utf-8")
+    with pytest.raises(CatalogueError) as info:
+        build(BuildOptions(catalog=MINI, content=None, theme=tmp_path / "theme", out=tmp_path / "site", jobs=1))
+    (problem,) = info.value.problems.items
+    assert problem.path.name == template
+    assert made in problem.message and ".yaml:" in problem.message and "时模板出错" in problem.message
+    assert not (tmp_path / "site").exists()
+
+
 def test_content_page_cannot_take_a_reserved_or_invalid_name(tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()
