@@ -154,20 +154,21 @@ def check(options: BuildOptions, store: Path | None = None) -> Checked:
 
 def plan(ctx: RenderContext) -> list[Output]:
     """Every output of the site, sorted; two outputs claiming one path is an error."""
-    claimed: dict[str, Output] = {}
-    problems = Problems()
-    for planner in PLANNERS:
-        for output in planner(ctx):
+    outputs = [output for planner in PLANNERS for output in planner(ctx)]
+    paths = list(map(attrgetter("path"), outputs))
+    if len(set(paths)) < len(paths):
+        claimed: dict[str, Output] = {}
+        problems = Problems()
+        for output in outputs:
             if output.path in claimed:
                 first = claimed[output.path]
                 problems.error(Path(output.path), None,
                                f"两个页面要写到同一路径 /{output.path}：{origin_of(ctx, first)} 与 {origin_of(ctx, output)}")
                 continue
             claimed[output.path] = output
-    if problems:
         raise CatalogueError(problems)
-    # Paths are unique by now, so sorting by path alone gives the same order, much sooner.
-    return sorted(claimed.values(), key=attrgetter("path"))
+    # Paths are unique, so sorting by path alone gives the same order, much sooner.
+    return sorted(outputs, key=attrgetter("path"))
 
 
 def build(options: BuildOptions) -> BuildReport:
@@ -218,7 +219,9 @@ def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: ca
         theme.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(_only_folder(compiled)))
     ctx = RenderContext(checked.model, theme)
     mark = time.perf_counter()
-    with _collector_paused():
+    # Frozen too: the plan lives as long as the build, and the first collection after it would
+    # otherwise walk its 300,000 outputs (0.1 s of a city's build, with the other core idle).
+    with _collector_paused(freeze=True):
         outputs = plan(ctx)
     timings["plan"] = time.perf_counter() - mark
     if build_cache and quick is not None:
