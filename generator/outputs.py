@@ -51,6 +51,14 @@ def producer(name: str, origin: Callable[["SiteModel", str], str] | None = None)
     return register
 
 
+def item_origin(what: str = "") -> Callable[["SiteModel", str], str]:
+    """The ``origin`` of a producer keyed by item id: "事项 x{what}（file:line）"."""
+    def tell(model: "SiteModel", key: str) -> str:
+        item = model.items_by_id[key]
+        return f"事项 {item.id}{what}（{item.source_path}:{item.source_line}）"
+    return tell
+
+
 def origin_of(ctx: "RenderContext", output: Output) -> str:
     """What ``output`` is, for a message."""
     if output.origin:

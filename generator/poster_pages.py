@@ -17,8 +17,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import Catalogue, Item, SiteModel
-from .outputs import Output, planner, producer
+from .model import Catalogue, Item
+from .outputs import Output, item_origin, planner, producer
 from .render_context import RenderContext
 
 #: Cards per A4 wall sheet: two columns of four, each QR code 3.7 cm wide.
@@ -63,12 +63,7 @@ def plan_posters(ctx: RenderContext) -> Iterable[Output]:
             yield Output(poster_path(item) + "index.html", "poster", item.id)
 
 
-def _poster_origin(model: SiteModel, key: str) -> str:
-    item = model.items_by_id[key]
-    return f"事项 {item.id} 的张贴版（{item.source_path}:{item.source_line}）"
-
-
-@producer("poster", origin=_poster_origin)
+@producer("poster", origin=item_origin(" 的张贴版"))
 def poster(ctx: RenderContext, key: str) -> bytes:
     model = ctx.model
     item = model.items_by_id[key]

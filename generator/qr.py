@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import segno
 
 from . import qr_fast
-from .outputs import Output, planner, producer
-from .model import SiteModel
+from .outputs import Output, item_origin, planner, producer
 from .render_context import RenderContext
 
 #: Error correction never lower than this; segno boosts it when the version allows.
@@ -83,12 +82,7 @@ def plan_qr_codes(ctx: RenderContext) -> Iterable[Output]:
             yield Output(item.path + "qr.svg", "qr_svg", item.id)
 
 
-def _origin(model: SiteModel, key: str) -> str:
-    item = model.items_by_id[key]
-    return f"事项 {item.id} 的二维码（{item.source_path}:{item.source_line}）"
-
-
-@producer("qr_svg", origin=_origin)
+@producer("qr_svg", origin=item_origin(" 的二维码"))
 def qr_svg(ctx: RenderContext, key: str) -> bytes:
     url = item_url(ctx, key)
     return svg(url, f"二维码：{url}")

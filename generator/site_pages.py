@@ -10,15 +10,10 @@ import re
 from collections.abc import Iterable
 
 from .markdown_text import render_markdown
-from .outputs import Output, planner, producer
-from .model import SiteModel
+from .outputs import Output, item_origin, planner, producer
 from .render_context import RenderContext
 
 HOME = ("首页", "")
-
-
-def _where(source_path: object, line: int = 0) -> str:
-    return f"{source_path}:{line}" if line else str(source_path)
 
 
 @planner
@@ -28,7 +23,7 @@ def plan_pages(ctx: RenderContext) -> Iterable[Output]:
     yield Output("404.html", "not_found", origin="404 页面")
     for catalogue in model.catalogues:
         yield Output(catalogue.path + "index.html", "catalogue", catalogue.id,
-                     f"目录 {catalogue.id}（{_where(catalogue.source_path)}）")
+                     f"目录 {catalogue.id}（{catalogue.source_path}）")
         for item in catalogue.items:
             yield Output(item.path + "index.html", "item", item.id)
     for page in model.pages:
@@ -64,12 +59,7 @@ def catalogue_page(ctx: RenderContext, key: str) -> bytes:
     )
 
 
-def _item_origin(model: SiteModel, key: str) -> str:
-    item = model.items_by_id[key]
-    return f"事项 {item.id}（{_where(item.source_path, item.source_line)}）"
-
-
-@producer("item", origin=_item_origin)
+@producer("item", origin=item_origin())
 def item_page(ctx: RenderContext, key: str) -> bytes:
     model = ctx.model
     item = model.items_by_id[key]
