@@ -30,7 +30,7 @@ from .joined import Joined, Joiner, Layout
 from .load import load_site
 from .model import SiteModel, assemble_model
 from .outputs import FINISHERS, PLANNERS, Output, origin_of, produce
-from .problems import CatalogueError, Problem, Problems, UsageError
+from .problems import CatalogueError, LockNotUpdated, Problem, Problems, UsageError, os_reason
 from .publish import Patch, check_out_dir, create_file, patching, recover, staging
 from .render_context import RenderContext
 from .theme import Theme
@@ -96,6 +96,8 @@ class BuildReport:
     produced: int = 0
     #: Built by an edit's quick build (quick_build.py): only the edited catalogues were read.
     quick: bool = False
+    #: What the editor should know that is not about the catalogue (a cache that could not be saved).
+    notes: list[str] = field(default_factory=list)
 
 
 #: Checks that need the model (and may add problems), e.g. the id lock; run before writing.
@@ -260,10 +262,17 @@ def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: ca
             (target.whole if (stage / index).is_dir() else target.remove).append(index)
     model = checked.model
     new_ids: list[str] = []
+    notes: list[str] = []
     if options.update_lock and quick is None:
         # Only now, with the new site published: a failed build must not lock ids nobody saw.
         # (A quick build's ids are those of the last build, which locked them.)
-        new_ids = ids_lock.record(options.catalog, model)
+        try:
+            new_ids = ids_lock.record(options.catalog, model)
+        except OSError as exc:
+            # Raised before the cache is saved: the next build is not "unchanged" and tries again.
+            raise LockNotUpdated(
+                f"网站已发布到 {options.out}，但未能更新 {options.catalog / ids_lock.LOCK_NAME}，新事项的网址尚未锁定，"
+                f"问题解决后请再构建一次：{os_reason(exc)}") from None
     files = len(outputs)
     items = len(model.items_by_id)
     if quick is not None:
@@ -281,11 +290,18 @@ def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: ca
             build_cache.quick = quick_build.state_after_quick(quick, model)
         else:
             build_cache.quick = quick_build.state_after_full(options, checked, next_check, build_cache.files)
-        build_cache.save(next_check, files, len(model.summaries), items)
-        if quick is not None:
-            quick_build.forget_old_units(options, quick)
+        try:
+            build_cache.save(next_check, files, len(model.summaries), items)
+        except OSError as exc:
+            # The state, written last, is what makes the rest of the cache count; whatever of it
+            # was written goes too, so the next build produces everything again.
+            cache.BuildCache.forget_outputs(options.out)
+            notes.append(f"网站已发布，但构建缓存未能保存，下次构建将全部重新生成：{os_reason(exc)}")
+        else:
+            if quick is not None:
+                quick_build.forget_old_units(options, quick)
     return BuildReport(options.out, model, problems, files, time.perf_counter() - started, timings,
-                       len(model.summaries), items, produced=produced, quick=quick is not None)
+                       len(model.summaries), items, produced=produced, quick=quick is not None, notes=notes)
 
 
 def _only_folder(path: Path) -> Path:

@@ -48,6 +48,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .publish import write_atomically
 from .summary import digest, header_digest, item_digest
 
 if TYPE_CHECKING:
@@ -274,14 +275,6 @@ def load_pickle(path: Path) -> Any:
             return pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
         return None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write beside, then rename: a reader (another worker, the next build) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def _save(path: Path, value: Any) -> None:

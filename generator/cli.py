@@ -10,7 +10,7 @@ import click
 
 from . import __version__
 from .build import BuildOptions
-from .problems import UsageError
+from .problems import UsageError, describe_os_error
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -37,8 +37,7 @@ class _Group(click.Group):
             click.echo(f"错误：{exc}", err=True)
             ctx.exit(2)
         except OSError as exc:
-            where = f"：{exc.filename}" if exc.filename else ""
-            click.echo(f"错误：读写文件失败{where}（{exc.strerror or exc}）", err=True)
+            click.echo(f"错误：{describe_os_error(exc)}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("已中断。", err=True)

@@ -21,7 +21,6 @@ pages stay, say since when and why, and the catalogue's table lists none of them
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from . import fields as F
 from . import qr
 from .problems import Position, Problems
+from .publish import write_atomically
 
 if TYPE_CHECKING:
     from .build import BuildOptions, Checked
@@ -205,8 +205,5 @@ def record(catalog: Path, model: "SiteModel") -> list[str]:
     text = contents(old | built)
     if path.is_file() and path.read_bytes() == text.encode("utf-8"):
         return new
-    # Write beside, then rename: an interrupted write never leaves a half lock behind.
-    temporary = path.with_name(f".{LOCK_NAME}.{os.getpid()}")
-    temporary.write_bytes(text.encode("utf-8"))
-    os.replace(temporary, path)
+    write_atomically(path, text.encode("utf-8"))   # never half a lock, even on a full disk
     return new

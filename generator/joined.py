@@ -14,6 +14,7 @@ never from the 100 MB themselves: equal digests still mean equal bytes.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable
@@ -125,6 +126,10 @@ class Joiner:
             finally:
                 if source_fd is not None:
                     os.close(source_fd)
+        except OSError as exc:      # os.write names no file; a full disk should say which one failed
+            if exc.filename is None:
+                raise OSError(exc.errno, exc.strerror, target) from None
+            raise
         finally:
             os.close(descriptor)
         return layout
@@ -168,6 +173,6 @@ def _copy(source: int, target: int, offset: int, length: int) -> None:
     while done < length:
         data = os.pread(source, min(length - done, 1 << 24), offset + done)
         if not data:
-            raise OSError(f"{length - done} bytes missing from the last build's file")
+            raise OSError(errno.EIO, f"上次构建的文件短了 {length - done} 字节（可能在构建后被改动），请用 --no-cache 重新构建")
         _write(target, data)
         done += len(data)

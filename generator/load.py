@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import Position, Problems
+from .problems import Position, Problems, os_reason
 from .yaml_source import Document, YamlSourceError, parse
 
 CATALOGUE_FOLDERS = {"domains": "domain", "community": "community"}
@@ -73,5 +73,5 @@ def _parse(path: Path, problems: Problems) -> Document | None:
     except YamlSourceError as exc:
         problems.error(path, exc.position, exc.message)
     except OSError as exc:
-        problems.error(path, Position(), f"无法读取文件：{exc.strerror}")
+        problems.error(path, Position(), f"无法读取文件：{os_reason(exc)}")
     return None

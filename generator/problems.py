@@ -6,6 +6,7 @@ editor sees every mistake of a run at once, not one per run.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,3 +86,38 @@ def _catalogue_error(kind: type[CatalogueError], problems: Problems) -> Catalogu
 
 class UsageError(Exception):
     """A command was given something it cannot use (missing folder, bad URL): exit code 2."""
+
+
+class LockNotUpdated(Exception):
+    """The site was published but the id lock could not be written (a full disk): exit code 1,
+    as the lock is what the editor commits to keep the new items' URLs."""
+
+
+# The system's own texts are English ("No space left on device"); an editor needs to know in
+# Chinese what to do about the few a build meets.
+_OS_REASONS = {
+    errno.ENOSPC: "磁盘空间不足，请清理磁盘后重试",
+    errno.EDQUOT: "超出磁盘配额，请清理磁盘后重试",
+    errno.EACCES: "没有读写权限",
+    errno.EPERM: "没有读写权限",
+    errno.EROFS: "文件系统是只读的",
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.EISDIR: "这是文件夹，不是文件",
+    errno.EMFILE: "同时打开的文件过多",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EIO: "磁盘读写出错",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a read or write failed, in Chinese where it is one a build meets, with the system's words."""
+    system = exc.strerror or str(exc)
+    reason = _OS_REASONS.get(exc.errno) if exc.errno is not None else None
+    return f"{reason}（{system}）" if reason else system
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed read or write that ends a command: which file and why."""
+    where = f"：{exc.filename}" if exc.filename else ""
+    return f"读写文件失败{where}——{os_reason(exc)}"

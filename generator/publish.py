@@ -28,8 +28,23 @@ def create_file(target: str, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view):]
+    except OSError as exc:      # os.write names no file; a full disk should say which one failed
+        raise OSError(exc.errno, exc.strerror, target) from None
     finally:
         os.close(descriptor)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write beside, then rename: a reader (another worker, the next build, an editor's git) never
+    sees half a file, and a write that fails (a full disk) leaves nothing behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def check_out_dir(out: Path, protected: list[Path]) -> None:

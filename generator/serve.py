@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .build import BuildOptions, build
-from .problems import CatalogueError, UsageError
+from .problems import CatalogueError, UsageError, describe_os_error
 from .report import summary
 
 #: URLs under this prefix belong to the preview server, not to the site.
@@ -166,6 +166,10 @@ class Builder:
         except UsageError as exc:
             self.state.failed([str(exc)])
             self.say(f"错误：{exc}")
+            return False
+        except OSError as exc:     # a full disk, say: the preview keeps showing the last build
+            self.state.failed([describe_os_error(exc)])
+            self.say(f"错误：{describe_os_error(exc)}")
             return False
         except Exception as exc:  # a broken template while editing a theme, say
             where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "filename", None) and getattr(exc, "lineno", None) \

@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import load_pickle, write_atomically
+from .cache import load_pickle
 from .load import catalogue_files
 from .model import Catalogue, catalogue_from
-from .problems import Position, Problem, Problems
+from .problems import Position, Problem, Problems, os_reason
+from .publish import write_atomically
 from .summary import CatalogueSummary, digest, item_digest, summarise
 from .validate import FileFacts, Vocabulary, check_catalogue, facts_of
 from .yaml_source import YamlSourceError, parse
@@ -109,7 +110,7 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            problems.error(path, Position(), f"无法读取文件：{exc.strerror}")
+            problems.error(path, Position(), f"无法读取文件：{os_reason(exc)}")
             units.append(Unit(FileFacts(kind, path), readable=False))
             continue
         key = unit_key(code, vocab, kind, path, raw)

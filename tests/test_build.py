@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
+import os
 import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -14,8 +16,10 @@ from urllib.parse import urljoin, urlsplit
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
 
 from generator.build import BuildOptions, build
+from generator.cli import main
 from generator.problems import CatalogueError
 
 from .conftest import MINI, ROOT, build_site
@@ -178,6 +182,93 @@ def test_crash_during_render_leaves_previous_output_untouched(tmp_path: Path, mo
     with pytest.raises(RuntimeError):
         build(BuildOptions(catalog=MINI, content=None, out=out, jobs=1))
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_full_disk_is_told_in_chinese_with_the_file_and_changes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    catalog = tmp_path / "catalog"
+    shutil.copytree(MINI, catalog)
+    out = build_site(catalog, tmp_path / "site")
+    before = digest_tree(out)
+    replace_in(catalog / "domains" / "compulsory-education.yaml", "招生", "入学招生")
+    # The disk fills after the first 50 KB of this build (render workers are forked, so they
+    # inherit the full disk too).
+    room = [50_000]
+    real_write = os.write
+
+    def write(descriptor: int, data: bytes) -> int:
+        room[0] -= len(data)
+        if room[0] < 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(descriptor, data)
+
+    monkeypatch.setattr(os, "write", write)
+    result = CliRunner().invoke(main, ["build", "--catalog", str(catalog), "--out", str(out), "-j", jobs,
+                                       "--no-search"])
+    monkeypatch.undo()
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    message = result.output.strip().splitlines()[-1]
+    assert message.startswith("错误：读写文件失败：") and "磁盘空间不足" in message, message
+    written = Path(message.removeprefix("错误：读写文件失败：").split("——")[0])
+    # the staged file that failed, in the folder the build was making beside --out
+    assert written.suffix and written.relative_to(tmp_path).parts[0].startswith(".site."), message
+    assert digest_tree(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")], "staging folder left behind"
+
+
+def _disk_full_at(name: str, real: object) -> object:
+    def write(path: Path, data: bytes) -> None:
+        if path.name == name:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(path, data)  # type: ignore[operator]
+    return write
+
+
+def test_a_cache_that_cannot_be_saved_is_not_trusted_by_the_next_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import cache
+    catalog = tmp_path / "catalog"
+    shutil.copytree(MINI, catalog)
+    out = tmp_path / "site"
+    assert gkml("build", "--catalog", catalog, "--out", out, "--no-search").code == 0
+    replace_in(catalog / "domains" / "compulsory-education.yaml", "招生", "入学招生")
+    # The disk fills after the new manifest is written, before the layouts of joined files are.
+    monkeypatch.setattr(cache, "write_atomically", _disk_full_at("joins.marshal", cache.write_atomically))
+    result = CliRunner().invoke(main, ["build", "--catalog", str(catalog), "--out", str(out), "-j", "1",
+                                       "--no-search"])
+    monkeypatch.undo()
+    assert result.exit_code == 0, result.output
+    assert "注意：网站已发布，但构建缓存未能保存，下次构建将全部重新生成：磁盘空间不足" in result.output
+    assert "入学招生" in (out / "items" / "edu-enrolment-policy" / "index.html").read_text(encoding="utf-8")
+    # The next build cannot lean on half a cache: it produces every file, as a cold build would.
+    again = gkml("build", "--catalog", catalog, "--out", out, "--no-search")
+    assert again.code == 0 and "没有改动" not in again.stderr and "沿用上次构建" not in again.stderr, again.stderr
+    cold = build_site(catalog, tmp_path / "cold", ROOT / "content", search=False, cache=False)
+    assert digest_tree(out) == digest_tree(cold)
+
+
+def test_an_id_lock_that_cannot_be_written_fails_the_build_and_says_the_site_is_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import ids_lock
+    catalog = tmp_path / "catalog"
+    shutil.copytree(MINI, catalog)
+    (catalog / "ids.lock").unlink(missing_ok=True)
+    out = tmp_path / "site"
+    monkeypatch.setattr(ids_lock, "write_atomically", _disk_full_at("ids.lock", ids_lock.write_atomically))
+    result = CliRunner().invoke(main, ["build", "--catalog", str(catalog), "--out", str(out), "-j", "1",
+                                       "--no-search"])
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"网站已发布到 {out}，但未能更新 {catalog / 'ids.lock'}，新事项的网址尚未锁定" in result.output
+    assert "磁盘空间不足" in result.output, result.output
+    assert (out / "index.html").is_file() and not (catalog / "ids.lock").exists()
+    assert [p.name for p in catalog.iterdir() if p.name.startswith(".")] == []
+    # Once there is room, the next build locks the ids: it does not call the site "unchanged".
+    again = gkml("build", "--catalog", catalog, "--out", out, "--no-search")
+    assert again.code == 0, again.stderr
+    assert "edu-enrolment-policy" in (catalog / "ids.lock").read_text(encoding="utf-8")
 
 
 def digest_tree(root: Path) -> dict[str, str]:

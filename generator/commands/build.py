@@ -6,7 +6,7 @@ import sys
 from dataclasses import replace
 
 from ..build import BuildOptions, build
-from ..problems import CatalogueError
+from ..problems import CatalogueError, LockNotUpdated
 from ..progress import build_progress
 from ..report import print_problems, summary
 
@@ -20,7 +20,12 @@ def run(options: BuildOptions, quiet: bool = False) -> int:
         strict = "（--strict：警告也按错误处理）" if options.strict and not exc.problems.errors else ""
         print(f"构建失败：{summary(exc.problems)}{strict}。输出目录 {options.out} 未作任何改动。", file=sys.stderr)
         return 1
+    except LockNotUpdated as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
     print_problems(report.problems)
+    for note in report.notes:
+        print(f"注意：{note}", file=sys.stderr)
     if not quiet and report.unchanged:
         print(f"没有改动：{report.catalogues} 个目录、{report.items} 个事项，{options.out} 保持不变"
               f"（用时 {report.seconds:.1f} 秒）", file=sys.stderr)
