@@ -485,6 +485,10 @@ class Fingerprints:
         plan = part_plan(self.model)
         return digest(repr((filters(self.model, plan), len(plan))).encode())
 
+    def newest(self) -> Digest:
+        """The site's newest revision date, which the footer of a page outside any catalogue shows."""
+        return repr(self.model.updated).encode()
+
     def everything(self) -> Digest:
         if self._everything is None:
             self._everything = digest(b"".join(s.digest for s in self.model.summaries))
@@ -521,6 +525,13 @@ DEPENDS: dict[str, Callable[[Fingerprints, str], list[Digest]]] = {
     # An edit of an item's text leaves both alone (they were re-rendered on every edit).
     "home": lambda fp, key: [fp.cards()],
     "search_page": lambda fp, key: [fp.cards(), fp.search_filters()],
+    # A content page (and the 404 page) shows its own text, in the site digest with the other
+    # pages, and the footer's site-wide revision date; an item's typo fix leaves them alone.
+    "content": lambda fp, key: [fp.newest()],
+    "not_found": lambda fp, key: [fp.newest()],
+    # The open data's schema and robots.txt name absolute URLs only.
+    "catalog_schema": lambda fp, key: [fp.model.site.base_url.encode()],
+    "robots": lambda fp, key: [fp.model.site.base_url.encode()],
 }
 #: Producers whose output belongs to one catalogue: producer → the catalogue id of a key.
 OWNED: dict[str, Callable[[SiteModel, str], str]] = {
@@ -531,7 +542,7 @@ OWNED: dict[str, Callable[[SiteModel, str], str]] = {
     "wall_sheet": lambda model, key: key,
 }
 #: Producers that use no template: a template edit leaves their outputs alone.
-THEME_FREE = {"qr_svg"}
+THEME_FREE = {"qr_svg", "catalog_schema", "robots"}
 
 
 # --- the build in progress -----------------------------------------------------------------

@@ -31,7 +31,8 @@ def _build(catalog: Path, out: Path, **options: object) -> BuildReport:
     options.setdefault("jobs", 1)
     options.setdefault("cache", True)
     options.setdefault("search", False)
-    return build(BuildOptions(catalog=catalog, content=None, out=out, **options))  # type: ignore[arg-type]
+    options.setdefault("content", None)
+    return build(BuildOptions(catalog=catalog, out=out, **options))  # type: ignore[arg-type]
 
 
 def _tree(site: Path, skip_search: bool = True) -> dict[str, bytes]:

@@ -82,6 +82,29 @@ def test_one_item_edit_reads_one_file_and_equals_a_cold_build(catalog: Path, tmp
     assert [p.format() for p in again.problems.items] == [p.format() for p in fresh.problems.items]
 
 
+def test_an_item_typo_leaves_the_content_pages_alone_a_new_revision_date_does_not(
+        catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Content pages show their own text and the site's newest revision date (footer): an item's
+    name fixed is not theirs to show, a catalogue revised later than any before is."""
+    content = Path(__file__).resolve().parent.parent / "content"
+    out = tmp_path / "site"
+    _build(catalog, out, content=content)
+    made: list[str] = []
+    original = build_module.produce
+    monkeypatch.setattr(build_module, "produce", lambda ctx, output: made.append(output.path) or original(ctx, output))
+    _edit(catalog / EDU, "name: 招生入学政策", "name: 招生入学政策（2025年修订）")
+    assert _build(catalog, out, content=content).quick
+    assert "items/edu-enrolment-policy/index.html" in made
+    assert not [p for p in made if p.startswith(("about/", "guide/", "scan-help/"))
+                or p in ("404.html", "robots.txt", "catalog.schema.json")], made
+    made.clear()
+    _edit(catalog / EDU, "updated: ", "updated: 2031-01-01\n# was: ")
+    _build(catalog, out, content=content)
+    assert {"about/index.html", "404.html"} <= set(made)
+    assert "robots.txt" not in made
+    assert _tree(out) == _cold(catalog, tmp_path, content=content)
+
+
 def test_edits_in_a_row_keep_every_record_true(catalog: Path, tmp_path: Path) -> None:
     """Quick builds update the manifest and layouts they do not read whole: an edit undone, a
     second catalogue edited, then a template edit (a full build) all give a cold build's bytes."""
