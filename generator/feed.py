@@ -8,10 +8,10 @@ date but no time; entries are stamped at midnight China Standard Time.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape, quoteattr
 
 from .model import SiteModel
 from .outputs import Output, planner, producer
@@ -29,8 +29,15 @@ def _stamp(date: dt.date) -> str:
     return f"{date.isoformat()}T00:00:00{TIMEZONE}"
 
 
+# html.escape, not xml.sax.saxutils: that module imports urllib.request, http.client and ssl
+# (≈ 15 ms of every gkml start) for what is, for text and attributes, the same escaping.
 def _text(value: str) -> str:
-    return escape(_XML_INVALID.sub("", value))
+    return html.escape(_XML_INVALID.sub("", value), quote=False)
+
+
+def _attr(value: str) -> str:
+    """An attribute value with its double quotes."""
+    return f'"{html.escape(_XML_INVALID.sub("", value))}"'
 
 
 def entry_id(model: SiteModel, entry: ChangeEntry) -> str:
@@ -51,8 +58,8 @@ def render_feed(model: SiteModel) -> str:
         f"  <title>{_text(site.title)}：修订记录</title>",
         f"  <subtitle>{_text(site.title)}各目录公开事项的新增和修订</subtitle>",
         f"  <id>{_text(feed_url)}</id>",
-        f"  <link rel=\"self\" type=\"application/atom+xml\" href={quoteattr(feed_url)}/>",
-        f"  <link rel=\"alternate\" type=\"text/html\" href={quoteattr(site.base_url)}/>",
+        f"  <link rel=\"self\" type=\"application/atom+xml\" href={_attr(feed_url)}/>",
+        f"  <link rel=\"alternate\" type=\"text/html\" href={_attr(site.base_url)}/>",
         f"  <updated>{_stamp(newest) if newest else _stamp(dt.date(1970, 1, 1))}</updated>",
         f"  <author><name>{_text(site.publisher)}</name></author>",
     ]
@@ -62,9 +69,9 @@ def render_feed(model: SiteModel) -> str:
             "  <entry>",
             f"    <title>{_text(entry.item_name)}：{_text(entry.summary)}</title>",
             f"    <id>{_text(entry_id(model, entry))}</id>",
-            f"    <link rel=\"alternate\" type=\"text/html\" href={quoteattr(url)}/>",
+            f"    <link rel=\"alternate\" type=\"text/html\" href={_attr(url)}/>",
             f"    <updated>{_stamp(entry.date)}</updated>",
-            f"    <category term={quoteattr(entry.catalogue_id)} label={quoteattr(entry.catalogue_name)}/>",
+            f"    <category term={_attr(entry.catalogue_id)} label={_attr(entry.catalogue_name)}/>",
             f"    <summary>{_text(entry.where)}：{_text(entry.summary)}</summary>",
             "  </entry>",
         ]

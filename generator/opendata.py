@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 import json
 from collections.abc import Iterable
 from typing import Any
-from xml.sax.saxutils import escape
 
 from .joined import Joined, Piece
 from .model import Item, SiteModel
@@ -193,7 +193,7 @@ def _catalogue_urls(model: SiteModel, ident: str) -> str:
 
 def _url(model: SiteModel, path: str, lastmod: str | None) -> str:
     lastmod_xml = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
-    return f"  <url><loc>{escape(model.site.absolute(path))}</loc>{lastmod_xml}</url>"
+    return f"  <url><loc>{html.escape(model.site.absolute(path), quote=False)}</loc>{lastmod_xml}</url>"
 
 
 @producer("robots")

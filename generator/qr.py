@@ -9,15 +9,18 @@ camera apps do not read it). The bytes depend only on the URL, so builds stay id
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import segno
-
-from . import qr_fast
 from .outputs import Output, item_origin, planner, producer
 from .render_context import RenderContext
+
+if TYPE_CHECKING:
+    import segno
 
 #: Error correction never lower than this; segno boosts it when the version allows.
 ERROR_LEVEL = "m"
@@ -35,17 +38,26 @@ class QrInfo:
     modules: int          # symbol width in modules, quiet zone included
 
 
-# The codes segno still draws itself (see svg) get qr_fast's mask choice: the same, sooner.
-qr_fast.install()
+@functools.cache
+def _fast() -> ModuleType:
+    """qr_fast, and with it segno, imported when a code is first sized or drawn: segno's writers
+    import xml.sax.saxutils, which imports urllib.request, http.client and ssl (≈ 15 ms of every
+    start), and an edit that changes no URL draws no code."""
+    from . import qr_fast
+    # The codes segno still draws itself (see svg) get qr_fast's mask choice: the same, sooner.
+    qr_fast.install()
+    return qr_fast
 
 
 def make(url: str) -> segno.QRCode:
+    import segno
+    _fast()
     return segno.make(url, error=ERROR_LEVEL, micro=False, boost_error=True)
 
 
 def info(url: str) -> QrInfo:
     # The size only, without drawing the symbol: the id lock asks this of every new item.
-    version, error = qr_fast.version_info(url, ERROR_LEVEL)
+    version, error = _fast().version_info(url, ERROR_LEVEL)
     return QrInfo(version, error, version * 4 + 17 + 2 * QUIET_ZONE)
 
 
@@ -53,9 +65,10 @@ def svg(url: str, title: str | None = None) -> bytes:
     """The SVG of ``url``'s QR code: a viewBox only, so pages and prints size it freely."""
     # The bytes of segno's own encoder and writer (see segno_svg), from tables built once per
     # symbol size; what the fast path leaves to segno is drawn by segno (make).
-    symbol = qr_fast.encode(url, ERROR_LEVEL)
+    fast = _fast()
+    symbol = fast.encode(url, ERROR_LEVEL)
     if symbol is None:
-        return qr_fast.svg(make(url).matrix, QUIET_ZONE, title or url)
+        return fast.svg(make(url).matrix, QUIET_ZONE, title or url)
     return symbol.svg(QUIET_ZONE, title or url)
 
 
