@@ -8,12 +8,14 @@ Chromium is installed; ``.ci/run`` installs it, so CI always runs them.
 from __future__ import annotations
 
 import http.server
+import os
 import shutil
 import socketserver
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -56,6 +58,15 @@ def copy_catalog(source: Path, target: Path) -> Path:
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     site_root: Path
+    #: Body bytes sent, by request path (a file the browser revalidates costs none): what a
+    #: resident's phone downloads. Filled only when a caller asks (tests/perf/search_cost.py).
+    sent: dict[str, int] | None = None
+
+    def copyfile(self, source: Any, outputfile: Any) -> None:
+        if self.sent is not None:
+            size = os.fstat(source.fileno()).st_size
+            self.sent[self.path] = self.sent.get(self.path, 0) + size
+        super().copyfile(source, outputfile)
 
     def translate_path(self, path: str) -> str:
         path = unquote(urlsplit(path).path)
@@ -90,8 +101,8 @@ class Served:
     url: str   # "http://127.0.0.1:PORT/gkml/"
 
 
-def serve(root: Path) -> Iterator[Served]:
-    handler = type("Handler", (_Handler,), {"site_root": root})
+def serve(root: Path, sent: dict[str, int] | None = None) -> Iterator[Served]:
+    handler = type("Handler", (_Handler,), {"site_root": root, "sent": sent})
     server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -492,6 +492,22 @@ def test_search_within_a_catalogue_loads_only_its_part(page: object, split_serve
 
 
 @pytest.mark.browser
+def test_every_part_starts_its_worker_from_the_first_parts_file(page: object, split_server: Served) -> None:
+    """Each part's search runs in a worker of its own, from the same pagefind-worker.js: a
+    city-wide search downloads that file once, not once for each of its 20 parts."""
+    if not (split_server.root / "pagefind" / "pagefind-worker.js").exists():
+        pytest.skip("this Pagefind searches without a web worker")
+    workers: list[str] = []
+    page.on("request", lambda request: workers.append(urlsplit(request.url).path)  # type: ignore[attr-defined]
+            if request.url.endswith("/pagefind-worker.js") else None)
+    open_search(page, split_server)
+    assert find(page, "低保") == ["sa-dibao-guide"]                 # part 2
+    assert set(find(page, "居委会")) == {"jw-members", "jw-funds"}  # part 3
+    assert find(page, "招生")[0] == "edu-enrolment-policy"          # part 1
+    assert workers and set(workers) == {"/gkml/pagefind/pagefind-worker.js"}, workers
+
+
+@pytest.mark.browser
 def test_split_index_works_where_blob_scripts_are_forbidden(page: object, split_server: Served) -> None:
     """A host with a strict Content-Security-Policy (no blob: scripts) still gets search: each
     part then loads its own pagefind.js."""

@@ -92,6 +92,12 @@ let moduleText = null;
  * from a blob: URL — a module of its own, without downloading it again (≈ 45 KiB a part; a
  * city's first query opens 20 and more). Where blob: modules are not allowed (a strict
  * Content-Security-Policy), the part's own file is imported instead.
+ *
+ * Pagefind 1.5 runs each copy's searches in a web worker started from the copy's own folder's
+ * pagefind-worker.js, the same file in every part too (≈ 41 KiB): each further part's worker
+ * is started from the first part's, so the browser downloads it once and only revalidates it
+ * for the others. Each part still gets a worker of its own. A Pagefind that starts its worker
+ * otherwise is left as it is.
  */
 async function pagefindModule(folders, n) {
   const own = new URL("pagefind.js", folders[n]).href;
@@ -101,7 +107,9 @@ async function pagefindModule(folders, n) {
       moduleText = fetch(new URL("pagefind.js", folders[0]).href).then((r) => (r.ok ? r.text() : Promise.reject(r.status)));
       moduleText.catch(() => { moduleText = null; });
     }
-    const blob = URL.createObjectURL(new Blob([await moduleText], { type: "text/javascript" }));
+    const worker = JSON.stringify(new URL("pagefind-worker.js", folders[0]).href);
+    const text = (await moduleText).replace("`${basePath}pagefind-worker.js`", worker);
+    const blob = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
     try {
       return await import(blob);
     } finally {
