@@ -204,3 +204,25 @@ def test_browser_reloads_by_itself_and_shows_problems_over_the_page(preview: Pre
     replace_in(education, "channels: [微信群]", "channels: [政府网站]")
     page.wait_for_selector("[role=alert]", state="detached", timeout=60_000)  # type: ignore[attr-defined]
     assert page.outside_requests == []  # type: ignore[attr-defined]
+
+
+def test_a_full_disk_keeps_the_last_good_preview_and_says_why(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    from generator import serve
+    said: list[str] = []
+    state = serve.PreviewState()
+    builder = serve.Builder(copy_catalog(MINI, tmp_path / "catalog"), None, None, "http://127.0.0.1:1/",
+                            tmp_path / "work", state, said.append)
+    assert builder.rebuild() and state.build == 1
+    good = state.root
+
+    def full(options: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "work" / "site" / "catalog.json"))
+    monkeypatch.setattr(serve, "build", full)
+    assert builder.rebuild() is False
+    assert state.root == good and state.build == 1 and state.problems
+    assert state.problems[0].startswith("读写文件失败：") and "catalog.json——磁盘空间不足" in state.problems[0]
+    assert said[-1] == f"错误：{state.problems[0]}" and not any("Traceback" in line for line in said)
