@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
 
 from .cache import QuickUnavailable
+from .publish import write_whole
 
 if TYPE_CHECKING:
     from .cache import Fingerprints
@@ -103,7 +104,7 @@ class Joiner:
                             pending[1] += len(segment)
                         else:
                             _flush(source_fd, descriptor, pending)
-                            _write(descriptor, segment)
+                            write_whole(descriptor, segment)
                         position += len(segment)
                         continue
                     key = self.key(path, segment.catalogue)
@@ -119,7 +120,7 @@ class Joiner:
                         raise QuickUnavailable(f"{path}: the piece of {segment.catalogue} is not at hand")
                     else:
                         _flush(source_fd, descriptor, pending)
-                        length = _write(descriptor, segment.make().encode("utf-8"))
+                        length = write_whole(descriptor, segment.make().encode("utf-8"))
                     layout.append((segment.catalogue, key, position, length))
                     position += length
                 _flush(source_fd, descriptor, pending)
@@ -151,13 +152,6 @@ def _open_or_none(path: str | None) -> int | None:
         return None
 
 
-def _write(descriptor: int, data: bytes) -> int:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view):]
-    return len(data)
-
-
 def _copy(source: int, target: int, offset: int, length: int) -> None:
     """``length`` bytes at ``offset`` of ``source`` appended to ``target``, in the kernel if it can."""
     done = 0
@@ -174,5 +168,5 @@ def _copy(source: int, target: int, offset: int, length: int) -> None:
         data = os.pread(source, min(length - done, 1 << 24), offset + done)
         if not data:
             raise OSError(errno.EIO, f"上次构建的文件短了 {length - done} 字节（可能在构建后被改动），请用 --no-cache 重新构建")
-        _write(target, data)
+        write_whole(target, data)
         done += len(data)

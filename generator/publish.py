@@ -25,13 +25,19 @@ def create_file(target: str, data: bytes) -> None:
     writes 300,000 pages and 100,000 search records this way."""
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view):]
+        write_whole(descriptor, data)
     except OSError as exc:      # os.write names no file; a full disk should say which one failed
         raise OSError(exc.errno, exc.strerror, target) from None
     finally:
         os.close(descriptor)
+
+
+def write_whole(descriptor: int, data: bytes) -> int:
+    """Write all of ``data`` (``os.write`` may write less); returns its length."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+    return len(data)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
