@@ -452,6 +452,33 @@ def _finish(run: _Run, stop: threading.Event) -> None:
     """Wait for ``run`` (raising its failure) and drop the records it read."""
     run.wait(stop)
     shutil.rmtree(run.site, ignore_errors=True)
+    if not stop.is_set():
+        share_webassembly(run.output)
+
+
+#: Where Pagefind's web worker fetches its WebAssembly from: its part's folder …
+_WASM_OF_PART = "`${this.basePath}wasm.${language}.pagefind`"
+#: … and where it fetches it from once we have made it: the folder of the worker's own script.
+_WASM_BESIDE_WORKER = '`${new URL(".", self.location.href).href}wasm.${language}.pagefind`'
+
+
+def share_webassembly(folder: Path) -> None:
+    """Make ``folder``'s Pagefind worker fetch its WebAssembly from beside itself.
+
+    search.js starts every part's worker from the first part's ``pagefind-worker.js``, and the
+    WebAssembly is the same file in every part (≈ 66 KiB, one Pagefind, one language): each
+    worker then fetches the first part's, so a city-wide first query downloads it once, not
+    once for each of its 20 parts. Where a part's own copy of Pagefind starts its own worker
+    (a strict Content-Security-Policy, see search.js) that worker fetches its own part's.
+    A Pagefind whose worker fetches it some other way is left as it is.
+    """
+    worker = folder / "pagefind-worker.js"
+    try:
+        text = worker.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return              # a Pagefind that searches without a worker
+    if text.count(_WASM_OF_PART) == 1:
+        worker.write_text(text.replace(_WASM_OF_PART, _WASM_BESIDE_WORKER), encoding="utf-8")
 
 
 @finisher

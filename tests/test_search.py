@@ -511,6 +511,27 @@ def test_every_part_starts_its_worker_from_the_first_parts_file(page: object, sp
 
 
 @pytest.mark.browser
+def test_a_city_wide_search_downloads_the_webassembly_once(browser: object, split_server: Served) -> None:
+    """Every part's worker fetches the first part's WebAssembly (the same file in every part):
+    what the server sends holds one copy of it, however many parts answered."""
+    if not (split_server.root / "pagefind" / "pagefind-worker.js").exists():
+        pytest.skip("this Pagefind searches without a web worker")
+    sent: dict[str, int] = {}
+    for served in serve(split_server.root, sent):
+        context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+        tab = context.new_page()
+        open_search(tab, served)
+        assert find(tab, "低保") == ["sa-dibao-guide"]                 # part 2
+        assert set(find(tab, "居委会")) == {"jw-members", "jw-funds"}  # part 3
+        assert find(tab, "招生")[0] == "edu-enrolment-policy"          # part 1
+        context.close()
+    indexes = {path.rsplit("/", 2)[-2] for path in sent if path.endswith(".pf_meta")}
+    assert indexes == {"pagefind", "part-2", "part-3"}, sent      # every part did answer
+    wasm = [path for path in sent if path.endswith(".pagefind") and "/wasm." in path]
+    assert len(wasm) == 1 and wasm[0].startswith("/gkml/pagefind/wasm."), sent
+
+
+@pytest.mark.browser
 def test_split_index_works_where_blob_scripts_are_forbidden(page: object, split_server: Served) -> None:
     """A host with a strict Content-Security-Policy (no blob: scripts) still gets search: each
     part then loads its own pagefind.js."""

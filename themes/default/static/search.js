@@ -97,7 +97,8 @@ let moduleText = null;
  * pagefind-worker.js, the same file in every part too (≈ 41 KiB): each further part's worker
  * is started from the first part's, so the browser downloads it once and only revalidates it
  * for the others. Each part still gets a worker of its own. A Pagefind that starts its worker
- * otherwise is left as it is.
+ * otherwise is left as it is. The build makes that worker fetch its WebAssembly from beside its
+ * own script (generator/search_index.py), so every part's worker uses the first part's copy.
  */
 async function pagefindModule(folders, n) {
   const own = new URL("pagefind.js", folders[n]).href;
