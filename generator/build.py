@@ -113,10 +113,11 @@ def _check_lock(checked: Checked, options: BuildOptions) -> None:
 MODEL_CHECKS.append(_check_lock)
 
 
-def check(options: BuildOptions, store: Path | None = None) -> Checked:
+def check(options: BuildOptions, store: Path | None = None, files: cache.FileDigests | None = None) -> Checked:
     """Load, validate and model the catalogue; every problem is collected, none raised.
 
-    ``store``: where each catalogue file's checked result is kept between builds (units.py).
+    ``store``: where each catalogue file's checked result is kept between builds (units.py);
+    ``files``: the build cache's digests of the input files, read once (see units.read_units).
     """
     problems = Problems()
     if not options.catalog.is_dir():
@@ -127,7 +128,7 @@ def check(options: BuildOptions, store: Path | None = None) -> Checked:
     vocabulary = site_vocabulary(site_doc.data if site_doc else None)
     unit_keys: dict[str, str] = {}
     units = read_units(options.catalog, vocabulary, problems, store, options.jobs, cache.code_digest(),
-                       options.progress, unit_keys)
+                       options.progress, unit_keys, files)
     unit_problems = len(problems.items) == head
     for unit in units:
         problems.items.extend(unit.problems)
@@ -195,7 +196,11 @@ def build(options: BuildOptions) -> BuildReport:
                 opened = cache.BuildCache(options.out, opened.inputs, opened.partial, opened.files)
     # With the cache on, catalogue files checked by an earlier build are not read again.
     with _collector_paused(freeze=True):
-        checked = check(options, cache.cache_dir(options.out) / "units" if opened is not None else None)
+        if opened is None:
+            checked = check(options)
+        else:
+            checked = check(options, cache.cache_dir(options.out) / "units", opened.files)
+            opened.files.contents.clear()     # theme and content files: read, not needed again
     timings["load+validate"] = time.perf_counter() - started
     return _render_and_publish(options, checked, opened, started, timings)
 

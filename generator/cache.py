@@ -116,6 +116,9 @@ class FileDigests:
         self.seen: dict[str, tuple[tuple[int, ...], bytes]] = {}
         #: Every file's digest this run, settled or not (an edit's quick build compares them).
         self.current: dict[str, bytes] = {}
+        #: The bytes of the files read this run, until the build takes them (see :meth:`take`):
+        #: a cold build of a city then reads and hashes its 60 MB of catalogue once, not twice.
+        self.contents: dict[str, bytes] = {}
 
     def of(self, path: Path | str) -> bytes:
         st = os.stat(path)
@@ -127,10 +130,17 @@ class FileDigests:
             self.current[name] = found[1]
             return found[1]
         with open(path, "rb") as handle:
-            value = self.current[name] = digest(handle.read())
+            data = self.contents[name] = handle.read()
+        value = self.current[name] = digest(data)
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > self.SETTLE_NS:
             self.seen[name] = (key, value)
         return value
+
+    def take(self, path: Path | str) -> tuple[bytes | None, bytes | None]:
+        """(bytes, digest) of a file this run read, or (None, its digest as recorded) for a
+        file whose ``stat`` was the recorded one, or (None, None) for a file not seen."""
+        name = str(path)
+        return self.contents.pop(name, None), self.current.get(name)
 
     def save(self) -> None:
         if self.path is not None:

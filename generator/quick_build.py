@@ -108,7 +108,7 @@ def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, Q
         if options.progress is not None:
             options.progress("check", done, len(changed))
         kind = state.files[name][0]
-        raw = Path(name).read_bytes()
+        raw = opened.files.take(name)[0] or Path(name).read_bytes()
         unit, key = read_one(kind, Path(name), raw, vocabulary, store, cache.code_digest())
         if unit.catalogue is None or unit.problems and any(p.severity == "error" for p in unit.problems):
             return None

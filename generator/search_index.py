@@ -52,7 +52,8 @@ PAGEFIND_DIR = "pagefind"
 #: Most items one Pagefind run indexes; above it the index is split. Pagefind's memory grows
 #: with the records it holds, about 110 KB each (a 5,000-record run peaks at about 550 MB,
 #: tests/perf/search_cost.py), so this bounds each run; a part costs a first query across the
-#: whole site about 200 KB (its own pagefind.js, WebAssembly and page list).
+#: whole site its metadata (≈ 25 KiB) and its index chunks of the query's words; Pagefind's
+#: scripts and WebAssembly are downloaded once for all the parts (see search.js).
 SPLIT_THRESHOLD = 5_000
 #: Pagefind runs at once once the pages are written: each indexes on about one core. With the
 #: model (about 0.5 GB for 100,000 items) that keeps a city's build under 2 GB; while the render

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import load_pickle
+from .cache import FileDigests, load_pickle
 from .load import catalogue_files
 from .model import Catalogue, catalogue_from
 from .problems import Position, Problem, Problems, os_reason
@@ -74,18 +74,22 @@ class _Pending:
     key: str
 
 
-def unit_key(code: bytes, vocab: Vocabulary, kind: str, path: Path, raw: bytes) -> str:
-    """What a file's unit is kept under: it depends on nothing else."""
-    return digest(code + repr(vocab).encode() + f"\0{kind}\0{path}\0".encode() + raw).hex()
+def unit_key(code: bytes, vocab: Vocabulary, kind: str, path: Path, file_digest: bytes) -> str:
+    """What a file's unit is kept under: it depends on nothing else (``file_digest``: the
+    :func:`digest` of its bytes)."""
+    return digest(code + repr(vocab).encode() + f"\0{kind}\0{path}\0".encode() + file_digest).hex()
 
 
 def read_one(kind: str, path: Path, raw: bytes, vocab: Vocabulary, store: Path, code: bytes) -> tuple[Unit, str]:
     """One file's unit (kept, or read now and kept) and its key: an edit's quick build."""
-    key = unit_key(code, vocab, kind, path, raw)
-    kept = load_pickle(store / f"{key}.pickle")
-    if isinstance(kept, Unit) and kept.facts.path == path:
-        return kept, key
-    return _read(_Pending(kind, path, raw, key), vocab, store)[0], key
+    key = unit_key(code, vocab, kind, path, digest(raw))
+    kept = _kept(store, key, path)
+    return (kept if kept is not None else _read(_Pending(kind, path, raw, key), vocab, store)[0]), key
+
+
+def _kept(store: Path, key: str, path: Path) -> Unit | None:
+    kept = load_kept(store, key)
+    return kept if kept is not None and kept.facts.path == path else None
 
 
 def load_kept(store: Path, key: str) -> Unit | None:
@@ -96,29 +100,48 @@ def load_kept(store: Path, key: str) -> Unit | None:
 def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | None = None,
                jobs: int = 0, code: bytes = b"",
                progress: Callable[[str, int, int], None] | None = None,
-               keys: dict[str, str] | None = None) -> list[Unit]:
+               keys: dict[str, str] | None = None, files: FileDigests | None = None) -> list[Unit]:
     """Every catalogue file's unit, in file order; ``store``: the folder of kept units.
 
     Problems of unreadable files are added to ``problems``; each unit keeps its own.
     ``progress("check", done, total)`` is told of each file that had to be read.
-    ``keys``, if given, receives each file's unit key by path.
+    ``keys``, if given, receives each file's unit key by path. ``files``: the build cache's
+    digests of its input files; a file it read is not read again, and one it knows unchanged
+    (by its ``stat``) is not read at all when its unit is kept.
     """
     units: list[Unit | None] = []
     pending: list[tuple[int, _Pending]] = []
     used: set[str] = set()
-    for kind, path in catalogue_files(root, problems):
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            problems.error(path, Position(), f"无法读取文件：{os_reason(exc)}")
-            units.append(Unit(FileFacts(kind, path), readable=False))
-            continue
-        key = unit_key(code, vocab, kind, path, raw)
+
+    def keep_key(key: str) -> None:
         used.add(key)
         if keys is not None:
             keys[str(path)] = key
-        kept = load_pickle(store / f"{key}.pickle") if store is not None else None
-        if isinstance(kept, Unit) and kept.facts.path == path:
+
+    for kind, path in catalogue_files(root, problems):
+        raw, file_digest = files.take(path) if files is not None else (None, None)
+        if raw is None and file_digest is not None and store is not None:
+            # Unchanged since the last build, by its stat: its kept unit is taken unread.
+            key = unit_key(code, vocab, kind, path, file_digest)
+            kept = _kept(store, key, path)
+            if kept is not None:
+                keep_key(key)
+                units.append(kept)
+                continue
+        if raw is None:
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                problems.error(path, Position(), f"无法读取文件：{os_reason(exc)}")
+                units.append(Unit(FileFacts(kind, path), readable=False))
+                continue
+            # Keyed by the bytes read, not by a digest recorded earlier (the file may have been
+            # saved since): a unit is never kept under bytes it was not made from.
+            file_digest = None
+        key = unit_key(code, vocab, kind, path, file_digest if file_digest is not None else digest(raw))
+        keep_key(key)
+        kept = _kept(store, key, path) if store is not None else None
+        if kept is not None:
             units.append(kept)
             continue
         units.append(None)
