@@ -61,6 +61,8 @@ SPLIT_THRESHOLD = 5_000
 PAGEFIND_RUNS = 2
 #: The theme template of one item's search record (never published: Pagefind reads it).
 RECORD_TEMPLATE = "search_record.html"
+#: Records made before they are written (see write_records).
+RECORD_BATCH = 256
 #: The Pagefind executable; ``None`` means the one shipped by the pagefind-bin-extended package.
 PAGEFIND: Path | None = None
 
@@ -380,11 +382,15 @@ def write_records(ctx: "RenderContext", part: Sequence[tuple[str, int, int]], tr
         if given_up.is_set():
             return
         catalogue = ctx.catalogue(ident)
-        for item in catalogue.active_items[start:stop]:
-            # A city writes 100,000 records: bare system calls, not pathlib's (40 µs less each).
-            folder = os.path.join(items, item.id)
-            os.mkdir(folder)
-            create_file(os.path.join(folder, "index.html"), record(ctx.theme, catalogue, item))
+        active = catalogue.active_items[start:stop]
+        # Made a batch at a time, then written (as the pages are, see build._Writer.write_many),
+        # with bare system calls, not pathlib's (a city writes 100,000 records).
+        for first in range(0, len(active), RECORD_BATCH):
+            batch = active[first:first + RECORD_BATCH]
+            for item, text in zip(batch, [record(ctx.theme, catalogue, item) for item in batch]):
+                folder = os.path.join(items, item.id)
+                os.mkdir(folder)
+                create_file(os.path.join(folder, "index.html"), text)
 
 
 def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
@@ -458,9 +464,9 @@ def _finish(run: _Run, stop: threading.Event) -> None:
 
 
 #: Where Pagefind's web worker fetches its WebAssembly from: its part's folder …
-_WASM_OF_PART = "`${this.basePath}wasm.${language}.pagefind`"
+_WASM_OF_PART = b"`${this.basePath}wasm.${language}.pagefind`"
 #: … and where it fetches it from once we have made it: the folder of the worker's own script.
-_WASM_BESIDE_WORKER = '`${new URL(".", self.location.href).href}wasm.${language}.pagefind`'
+_WASM_BESIDE_WORKER = b'`${new URL(".", self.location.href).href}wasm.${language}.pagefind`'
 
 
 def share_webassembly(folder: Path) -> None:
@@ -475,11 +481,11 @@ def share_webassembly(folder: Path) -> None:
     """
     worker = folder / "pagefind-worker.js"
     try:
-        text = worker.read_text(encoding="utf-8")
+        script = worker.read_bytes()
     except FileNotFoundError:
         return              # a Pagefind that searches without a worker
-    if text.count(_WASM_OF_PART) == 1:
-        worker.write_text(text.replace(_WASM_OF_PART, _WASM_BESIDE_WORKER), encoding="utf-8")
+    if script.count(_WASM_OF_PART) == 1:
+        worker.write_bytes(script.replace(_WASM_OF_PART, _WASM_BESIDE_WORKER))
 
 
 @finisher
