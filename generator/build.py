@@ -201,6 +201,8 @@ def build(options: BuildOptions) -> BuildReport:
         else:
             checked = check(options, cache.cache_dir(options.out) / "units", opened.files)
             opened.files.contents.clear()     # theme and content files: read, not needed again
+    if opened is not None:
+        opened.lost_outputs()     # a full build puts back what was removed from --out
     timings["load+validate"] = time.perf_counter() - started
     return _render_and_publish(options, checked, opened, started, timings)
 
@@ -268,6 +270,10 @@ def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: ca
     model = checked.model
     new_ids: list[str] = []
     notes: list[str] = []
+    if build_cache is not None and build_cache.lost and quick is None:
+        lost = build_cache.lost
+        notes.append(f"输出目录中有 {len(lost)} 个文件不见了（如 {lost[0]}），已重新生成；"
+                     "请不要手工删改输出目录中的文件")
     if options.update_lock and quick is None:
         # Only now, with the new site published: a failed build must not lock ids nobody saw.
         # (A quick build's ids are those of the last build, which locked them.)
@@ -343,7 +349,7 @@ def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | Non
     if not options.cache:
         return None, None
     previous = cache.BuildCache.open(options, Theme(options.theme).directories)
-    if not previous.unchanged():
+    if not previous.unchanged() or previous.lost_outputs():
         return None, previous
     state = previous.previous
     if options.strict and state.problems.warnings:

@@ -348,6 +348,9 @@ class BuildCache:
         #: output path → layout of a joined file (joined.py): the last build's, and this build's.
         self.layouts: dict[str, Any] = {}
         self.new_layouts: dict[str, Any] = {}
+        #: Outputs of the published folder found missing (see :meth:`lost_outputs`): produced again.
+        self.lost: list[str] | None = None
+        self._whole_manifest = False
 
     @classmethod
     def open(cls, options: Any, theme_dirs: Iterable[Path]) -> BuildCache:
@@ -365,10 +368,30 @@ class BuildCache:
         """Nothing was edited since the last build, and that build's folder is still published."""
         return self.out_is_ours and self.previous.inputs == self.inputs and self.previous.problems is not None
 
+    def lost_outputs(self) -> list[str]:
+        """Outputs of the published folder that are no longer there (removed by hand, by a
+        sync …), sorted: the build makes them again instead of leaving a QR code's page missing.
+        One ``stat`` each (≈ 1 s for a city's 300,000 files): a build with nothing edited and a
+        full build ask, an edit's quick build trusts the manifest."""
+        if self.lost is None:
+            self.lost = []
+            if self.load_manifest():
+                folder, stat, lost = f"{self.out}{os.sep}", os.stat, []
+                for path in self.manifest:
+                    try:
+                        stat(folder + path)
+                    except FileNotFoundError:
+                        lost.append(path)
+                self.lost = sorted(lost)
+                self._forget(self.lost)
+        return self.lost
+
     def load_manifest(self, owners: Iterable[str] | None = None) -> bool:
         """Read the manifest of the published folder (only ``owners``' shards, if given)."""
         if not self.out_is_ours:
             return False
+        if self._whole_manifest:
+            return True
         shards = _load_plain(self.folder / MANIFEST)
         if not isinstance(shards, dict) or not all(isinstance(v, bytes) for v in shards.values()):
             return False
@@ -382,7 +405,15 @@ class BuildCache:
         except (EOFError, ValueError, TypeError):
             self.manifest = {}
             return False
+        self._whole_manifest = owners is None
+        self._forget(self.lost or ())
         return True
+
+    def _forget(self, lost: Iterable[str]) -> None:
+        """Outputs not in the folder: nothing there to keep."""
+        for path in lost:
+            self.manifest.pop(path, None)
+            self.layouts.pop(path, None)
 
     def previous_owner(self, catalogue_id: str) -> Digest | None:
         return self.previous.owners.get(catalogue_id) if self.manifest else None

@@ -162,6 +162,32 @@ def test_catalogue_files_are_read_once_and_unchanged_ones_not_at_all(catalog: Pa
     assert _tree(out) == _cold(catalog, tmp_path, theme=theme)
 
 
+def test_files_removed_from_the_site_are_made_again(catalog: Path, tmp_path: Path) -> None:
+    """A QR code's page must not stay missing: with nothing edited, a build puts back what was
+    removed from --out (by hand, by a sync), byte for byte, and says so."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    kept = (out / "items/edu-enrolment-policy/poster/index.html").stat().st_ino
+    for path in ["items/edu-enrolment-policy/index.html", "items/edu-enrolment-policy/qr.svg",
+                 "domains/compulsory-education/index.html"]:
+        (out / path).unlink()
+    report = _build(catalog, out)
+    assert not report.unchanged and report.produced == 3
+    assert report.notes and "3 个文件不见了" in report.notes[0] and "已重新生成" in report.notes[0]
+    assert _tree(out) == _cold(catalog, tmp_path)
+    # What was not removed is left as it was.
+    assert (out / "items/edu-enrolment-policy/poster/index.html").stat().st_ino == kept
+    assert _build(catalog, out).unchanged
+
+    # A full build (site.yaml edited) puts back what was removed as well; an edit's quick
+    # build trusts the last build's list of files.
+    (out / "items/edu-enrolment-policy/poster/index.html").unlink()
+    _edit(catalog / "site.yaml", "title: 测试区基层政务公开标准目录", "title: 测试新区基层政务公开标准目录")
+    report = _build(catalog, out)
+    assert not report.quick and report.notes and "1 个文件不见了" in report.notes[0]
+    assert _tree(out) == _cold(catalog, tmp_path)
+
+
 def test_site_config_edit_equals_cold_build(catalog: Path, tmp_path: Path) -> None:
     out = tmp_path / "site"
     _build(catalog, out)
