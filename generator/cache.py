@@ -371,18 +371,21 @@ class BuildCache:
     def lost_outputs(self) -> list[str]:
         """Outputs of the published folder that are no longer there (removed by hand, by a
         sync …), sorted: the build makes them again instead of leaving a QR code's page missing.
-        One ``stat`` each (≈ 1 s for a city's 300,000 files): a build with nothing edited and a
-        full build ask, an edit's quick build trusts the manifest."""
+        One ``access`` call each, relative to the folder (≈ 0.5 s for a city's 300,000 files; a
+        ``stat`` with the full path takes 0.85): a build with nothing edited and a full build
+        ask, an edit's quick build trusts the manifest."""
         if self.lost is None:
             self.lost = []
             if self.load_manifest():
-                folder, stat, lost = f"{self.out}{os.sep}", os.stat, []
-                for path in self.manifest:
-                    try:
-                        stat(folder + path)
-                    except FileNotFoundError:
-                        lost.append(path)
-                self.lost = sorted(lost)
+                try:
+                    folder = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
+                except OSError:
+                    return self.lost      # gone meanwhile: the build finds out why
+                try:
+                    there, exists = os.access, os.F_OK
+                    self.lost = sorted(path for path in self.manifest if not there(path, exists, dir_fd=folder))
+                finally:
+                    os.close(folder)
                 self._forget(self.lost)
         return self.lost
 
