@@ -421,9 +421,9 @@ class _Made:
 
     output: Output
     target: str
-    data: bytes | None            # its bytes; None: a file of the previous --out, or written already
+    data: bytes | None            # its bytes; None: a joined file, written already
     record: Written | None        # what the cache records of it (None without a cache)
-    reuse: bool = False           # link the previous --out's file, if it is still there
+    reuse: bool = False           # the previous --out's file stays: nothing to write
 
 
 #: Outputs made before their files are written (see :meth:`_Writer.write_many`).
@@ -434,18 +434,18 @@ WRITE_BATCH = 256
 class _Writer:
     """Writes outputs into the staging folder, reusing the previous --out's files where it can.
 
-    A reused file is hard-linked into a whole new folder, or (``patch``) simply left in the
-    previous --out, where only changed files will be moved. New bytes always go to a new file
-    (``O_EXCL``): a file of the previous --out is never written to, so it stays intact until
-    the new files are published.
+    With the previous --out and its manifest (``patch``), the stage holds the changed files only,
+    which are moved in once the build succeeded; a reused file simply stays where it is. New
+    bytes always go to a new file (``O_EXCL``): a file of the previous --out is never written
+    to, so it stays intact until the new files are published. Without them, every output is
+    written into a whole new folder.
     """
 
     ctx: RenderContext
     stage: str
-    previous: str | None                                   # the last published --out, if reusable
-    manifest: dict[str, tuple[bytes, bytes]]               # its outputs: path → (fingerprint, digest)
+    manifest: dict[str, tuple[bytes, bytes]]               # the last --out's outputs: path → (fingerprint, digest)
     fingerprints: cache.Fingerprints | None                # None: no cache, just write
-    patch: bool = False                                    # stage holds changed files only
+    patch: bool = False                                    # stage holds changed files only (see above)
     joiner: Joiner | None = None                           # writes joined files (with a cache)
     made: set[str] = field(default_factory=set)            # folders created by this process
 
@@ -461,8 +461,8 @@ class _Writer:
         return records
 
     def prepare(self, output: Output) -> _Made:
-        """The output's bytes (or the previous --out's file to reuse) and its record, with no
-        file written yet, except a joined file's (written as it is joined)."""
+        """The output's bytes (or the previous --out's file, kept) and its record, with no file
+        written yet, except a joined file's (written as it is joined)."""
         target = os.path.join(self.stage, output.path)
         if self.fingerprints is None:
             data = produce(self.ctx, output)
@@ -471,7 +471,7 @@ class _Writer:
         owner = owned(self.ctx.model, output.key) if owned is not None else ""
         fingerprint = self.fingerprints.of(output)
         old = self.manifest.get(output.path)
-        if old is not None and old[0] == fingerprint and self.previous is not None:
+        if old is not None and old[0] == fingerprint and self.patch:
             return _Made(output, target, None,
                          (output.path, fingerprint, old[1], False, self._old_layout(output.path), owner), reuse=True)
         return self._produce(output, target, fingerprint, old, owner)
@@ -482,7 +482,7 @@ class _Writer:
         if isinstance(data, Joined):
             assert self.joiner is not None
             data_digest = self.joiner.digest(output.path, data)
-            if old is not None and old[1] == data_digest and self._link(output.path, target):
+            if old is not None and old[1] == data_digest and self.patch:
                 return _Made(output, target, None,
                              (output.path, fingerprint, data_digest, True, self._old_layout(output.path), owner))
             self._folder(target)
@@ -491,36 +491,16 @@ class _Writer:
         data_digest = cache.digest(data)
         # Same bytes from new inputs (an edit elsewhere in the catalogue): keep the old file.
         return _Made(output, target, data, (output.path, fingerprint, data_digest, True, None, owner),
-                     reuse=old is not None and old[1] == data_digest)
+                     reuse=self.patch and old is not None and old[1] == data_digest)
 
     def commit(self, made: _Made) -> Written | None:
-        """Write (or link) a prepared output; its record."""
-        if made.reuse and self._link(made.output.path, made.target):
-            return made.record
-        if made.data is None:
-            if not made.reuse or made.record is None:
-                return made.record                  # a joined file, written already
-            # The previous --out's file is gone: make it after all.
-            made = self._produce(made.output, made.target, made.record[1], None, made.record[5])
-            if made.data is None:
-                return made.record
-        self._create(made.target, made.data)
+        """Write a prepared output (unless its file stays or is written already); its record."""
+        if made.data is not None and not made.reuse:
+            self._create(made.target, made.data)
         return made.record
 
     def _old_layout(self, path: str) -> Layout | None:
         return self.joiner.layouts.get(path) if self.joiner is not None else None
-
-    def _link(self, path: str, target: str) -> bool:
-        if self.previous is None:
-            return False
-        if self.patch:
-            return True          # it stays in the previous --out as it is
-        self._folder(target)
-        try:
-            os.link(os.path.join(self.previous, path), target)
-        except OSError:     # gone, or a filesystem without hard links: produce it instead
-            return False
-        return True
 
     def _folder(self, target: str) -> None:
         # A city's build makes 200,000 folders, nearly all one level below one that exists:
@@ -661,8 +641,7 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
     joiner = None
     if build_cache is not None and fingerprints is not None:
         joiner = Joiner(fingerprints, previous, build_cache.layouts if previous else {}, must_exist=quick)
-    writer = _Writer(ctx, str(stage), previous, build_cache.manifest if build_cache else {}, fingerprints, patch,
-                     joiner)
+    writer = _Writer(ctx, str(stage), build_cache.manifest if build_cache else {}, fingerprints, patch, joiner)
     jobs = options.jobs or os.cpu_count() or 1
     total = len(outputs)
     records = _Records(build_cache)
