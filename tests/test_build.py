@@ -431,3 +431,27 @@ def test_a_broken_template_names_its_file_and_line_and_changes_nothing(tmp_path:
     assert "模板出错：用到了未定义的变量或属性" in run.stderr and "no_such_field" in run.stderr
     assert "Traceback" not in run.stderr and "未作任何改动" in run.stderr
     assert [p.name for p in out.iterdir()] == ["previous.html"]
+
+
+@pytest.mark.parametrize("stage", ["check", "render"])
+def test_a_build_given_up_midway_ends_and_leaves_the_site_as_it_was(tmp_path: Path, stage: str) -> None:
+    """A build stopped while its worker processes load or render (here its progress callback
+    raises, as a preview server's may) ends at once, with the error, and changes nothing."""
+    from .perf.synthetic import write_catalogue
+
+    catalog = write_catalogue(tmp_path / "catalog", 300, domains=3, community_lists=80)   # > 64 files
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "previous.html").write_text("上一次构建", encoding="utf-8")
+
+    class GivenUp(Exception):
+        pass
+
+    def progress(at: str, done: int, total: int) -> None:
+        if at == stage and done >= 20:
+            raise GivenUp
+
+    with pytest.raises(GivenUp):
+        build(BuildOptions(catalog=catalog, out=out, content=None, jobs=2, search=False, progress=progress))
+    assert [p.name for p in out.iterdir()] == ["previous.html"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] in ([], [".gkml-cache"])
