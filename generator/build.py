@@ -36,6 +36,7 @@ from .render_context import RenderContext
 from .theme import Theme
 from .units import read_units
 from .validate import FileFacts, check_across_files, check_site, site_vocabulary
+from .workers import forked_pool, given_up
 
 #: Below this many outputs, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -521,8 +522,6 @@ class _Writer:
 
 
 _WORKER: _Writer | None = None
-#: Set by the parent once the render failed (see _write_all).
-_FAILED: multiprocessing.synchronize.Event | None = None
 #: The outputs the forked workers share: a task names a range of them, not the outputs.
 _OUTPUTS: list[Output] = []
 
@@ -537,7 +536,7 @@ def _write_range(task: tuple[int, int]) -> Packed:
     # and their records through the pool cost the parent a tenth of the render's CPU.
     assert _WORKER is not None
     start, stop = task
-    if _FAILED is not None and _FAILED.is_set():
+    if given_up():
         return start, None                # the build has failed: the ranges left are skipped
     records = _WORKER.write_many(_OUTPUTS[start:stop])
     if _WORKER.fingerprints is None:      # no cache: nothing to record
@@ -676,29 +675,17 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
         ranges = [(n, n + 1) for n in range(len(whole))] + _ranges(len(whole), len(_OUTPUTS), jobs)
         stops = dict(ranges)
         done = len(kept)
-        context = multiprocessing.get_context("fork")
-        global _FAILED
-        _FAILED = context.Event()
         try:
-            with context.Pool(jobs) as pool:
+            # A failed render lets the workers end on their own before the pool goes (workers.py).
+            with forked_pool(jobs) as pool:
                 if beside is not None:
                     beside()
-                try:
-                    for packed in pool.imap_unordered(_write_range, ranges):
-                        records.add_packed(packed, stops[packed[0]])
-                        done += stops[packed[0]] - packed[0]
-                        if options.progress:
-                            options.progress("render", done, total)
-                except Exception:
-                    # Let the workers end on their own (they skip what is left) before the pool
-                    # is torn down: killed while sending a result, a worker keeps the lock of the
-                    # result queue for good, and tearing the pool down then waits forever.
-                    _FAILED.set()
-                    pool.close()
-                    pool.join()
-                    raise
+                for packed in pool.imap_unordered(_write_range, ranges):
+                    records.add_packed(packed, stops[packed[0]])
+                    done += stops[packed[0]] - packed[0]
+                    if options.progress:
+                        options.progress("render", done, total)
         finally:
             _WORKER = None
             _OUTPUTS = []
-            _FAILED = None
     return records.produced

@@ -29,6 +29,7 @@ from .problems import Position, Problem, Problems, os_reason
 from .publish import write_atomically
 from .summary import CatalogueSummary, digest, item_digest, summarise
 from .validate import FileFacts, Vocabulary, check_catalogue, facts_of
+from .workers import forked_pool, given_up
 from .yaml_source import YamlSourceError, parse
 
 #: Below this many files to read, starting worker processes costs more than it saves.
@@ -168,33 +169,21 @@ def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int, store: Pa
         for job in jobs_list:
             yield _read(job, vocab, store)[0]
         return
-    global _VOCAB, _JOBS, _STORE, _GIVEN_UP
-    context = multiprocessing.get_context("fork")
-    _VOCAB, _JOBS, _STORE, _GIVEN_UP = vocab, jobs_list, store, context.Event()
+    global _VOCAB, _JOBS, _STORE
+    _VOCAB, _JOBS, _STORE = vocab, jobs_list, store
     try:
         # The parent pauses its cycle collector while loading; parsing makes cycles, so workers collect.
         # Workers inherit the files' bytes: a task is an index, not 60 MB of YAML through a pipe.
-        with context.Pool(workers, initializer=_collect_own_garbage) as pool:
-            try:
-                for data in pool.imap(_pickled_in_worker, range(len(jobs_list)), chunksize=8):
-                    yield pickle.loads(data)
-            except (Exception, GeneratorExit):
-                # As the render does (build._write_all): the workers skip the files left and end
-                # on their own; killed while sending a unit, one would keep the result queue's
-                # lock, and tearing the pool down would wait for it forever.
-                _GIVEN_UP.set()
-                pool.close()
-                pool.join()
-                raise
+        with forked_pool(workers, initializer=_collect_own_garbage) as pool:
+            for data in pool.imap(_pickled_in_worker, range(len(jobs_list)), chunksize=8):
+                yield pickle.loads(data)
     finally:
-        _VOCAB, _JOBS, _STORE, _GIVEN_UP = None, [], None, None
+        _VOCAB, _JOBS, _STORE = None, [], None
 
 
 _VOCAB: Vocabulary | None = None
 _JOBS: list[_Pending] = []
 _STORE: Path | None = None
-#: Set by the parent once it stops reading the units (see _read_all).
-_GIVEN_UP: multiprocessing.synchronize.Event | None = None
 
 
 def _collect_own_garbage() -> None:
@@ -208,8 +197,8 @@ def _collect_own_garbage() -> None:
 
 def _pickled_in_worker(index: int) -> bytes:
     assert _VOCAB is not None
-    if _GIVEN_UP is not None and _GIVEN_UP.is_set():
-        return b""
+    if given_up():
+        return b""                        # the parent stopped reading: the files left are skipped
     data = _read(_JOBS[index], _VOCAB, _STORE, pickled=True)[1]
     assert data is not None
     return data

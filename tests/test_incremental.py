@@ -68,6 +68,15 @@ def _built_then_edited(catalog: Path, tmp_path: Path) -> Path:
     return out
 
 
+def _own_item_template(tmp_path: Path) -> Path:
+    """A site theme holding a copy of the default item.html, for a test to edit; returns it."""
+    theme = tmp_path / "theme"
+    (theme / "templates").mkdir(parents=True)
+    default = Path(build_module.__file__).resolve().parent.parent / "themes/default/templates/item.html"
+    shutil.copy(default, theme / "templates/item.html")
+    return theme
+
+
 @pytest.fixture
 def catalog(tmp_path: Path) -> Path:
     return copy_catalog(MINI, tmp_path / "catalog")
@@ -113,10 +122,7 @@ def test_item_edit_does_not_render_the_home_and_search_pages_again(catalog: Path
 
 
 def test_template_edit_equals_cold_build(catalog: Path, tmp_path: Path) -> None:
-    theme = tmp_path / "theme"
-    (theme / "templates").mkdir(parents=True)
-    default = Path(build_module.__file__).resolve().parent.parent / "themes/default/templates/item.html"
-    shutil.copy(default, theme / "templates/item.html")
+    theme = _own_item_template(tmp_path)
     out = tmp_path / "site"
     _build(catalog, out, theme=theme)
     qr_before = (out / "items/edu-enrolment-policy/qr.svg").stat().st_ino
@@ -145,10 +151,7 @@ def test_catalogue_files_are_read_once_and_unchanged_ones_not_at_all(catalog: Pa
     monkeypatch.setattr(io, "open", counting_open)
     monkeypatch.setattr(builtins, "open", counting_open)
 
-    theme = tmp_path / "theme"
-    (theme / "templates").mkdir(parents=True)
-    default = Path(build_module.__file__).resolve().parent.parent / "themes/default/templates/item.html"
-    shutil.copy(default, theme / "templates/item.html")
+    theme = _own_item_template(tmp_path)
     out = tmp_path / "site"
     _build(catalog, out, theme=theme)
     assert sources and sorted(opened) == sources
