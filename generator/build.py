@@ -114,11 +114,13 @@ def _check_lock(checked: Checked, options: BuildOptions) -> None:
 MODEL_CHECKS.append(_check_lock)
 
 
-def check(options: BuildOptions, store: Path | None = None, files: cache.FileDigests | None = None) -> Checked:
+def check(options: BuildOptions, store: Path | None = None, files: cache.FileDigests | None = None,
+          beside: Callable[[], None] | None = None) -> Checked:
     """Load, validate and model the catalogue; every problem is collected, none raised.
 
     ``store``: where each catalogue file's checked result is kept between builds (units.py);
-    ``files``: the build cache's digests of the input files, read once (see units.read_units).
+    ``files``: the build cache's digests of the input files, read once (see units.read_units);
+    ``beside``: called once other work may run in a thread beside the loading.
     """
     problems = Problems()
     if not options.catalog.is_dir():
@@ -129,7 +131,7 @@ def check(options: BuildOptions, store: Path | None = None, files: cache.FileDig
     vocabulary = site_vocabulary(site_doc.data if site_doc else None)
     unit_keys: dict[str, str] = {}
     units = read_units(options.catalog, vocabulary, problems, store, options.jobs, cache.code_digest(),
-                       options.progress, unit_keys, files)
+                       options.progress, unit_keys, files, beside)
     unit_problems = len(problems.items) == head
     for unit in units:
         problems.items.extend(unit.problems)
@@ -195,22 +197,31 @@ def build(options: BuildOptions) -> BuildReport:
             except cache.QuickUnavailable:
                 # Its patch was discarded and --out is as it was; the cache it began to fill is not reused.
                 opened = cache.BuildCache(options.out, opened.inputs, opened.partial, opened.files)
+    # The templates are compiled while the catalogue files are read, in a thread of this
+    # process (which mostly waits for the loading workers then): the render workers forked
+    # later inherit them instead of each compiling them.
+    theme = _theme(options, opened)
+    compiling = threading.Thread(target=theme.compile_all, name="gkml-templates", daemon=True)
     # With the cache on, catalogue files checked by an earlier build are not read again.
     with _collector_paused(freeze=True):
-        if opened is None:
-            checked = check(options)
-        else:
-            checked = check(options, cache.cache_dir(options.out) / "units", opened.files)
-            opened.files.contents.clear()     # theme and content files: read, not needed again
+        try:
+            if opened is None:
+                checked = check(options, beside=compiling.start)
+            else:
+                checked = check(options, cache.cache_dir(options.out) / "units", opened.files, compiling.start)
+                opened.files.contents.clear()     # theme and content files: read, not needed again
+        finally:
+            if compiling.is_alive():
+                compiling.join()      # before any other fork: it may hold a lock a fork would copy
     if opened is not None:
         opened.lost_outputs()     # a full build puts back what was removed from --out
     timings["load+validate"] = time.perf_counter() - started
-    return _render_and_publish(options, checked, opened, started, timings)
+    return _render_and_publish(options, checked, opened, started, timings, theme=theme)
 
 
 def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: cache.BuildCache | None,
                         started: float, timings: dict[str, float],
-                        quick: quick_build.QuickPlan | None = None) -> BuildReport:
+                        quick: quick_build.QuickPlan | None = None, theme: Theme | None = None) -> BuildReport:
     """Plan, render, index and publish a checked site (with ``quick``, an edit's catalogues only)."""
     problems = checked.problems
     if problems.errors or (options.strict and problems.warnings) or checked.model is None:
@@ -220,13 +231,8 @@ def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: ca
     # What exists now is kept for the whole build: frozen, the workers' collections never walk
     # (and so never copy) the model they inherit.
     gc.freeze()
-    theme = Theme(options.theme)
-    if build_cache is not None:
-        # Compiling the theme's templates costs about 0.3 s a process: an edit's build takes
-        # them from the last build. Kept under a digest of every theme file and of gkml's code,
-        # not only of each template's own source: partials are compiled into their pages.
-        compiled = cache.cache_dir(options.out) / "templates" / cache.theme_digest(theme.directories).hex()
-        theme.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(_only_folder(compiled)))
+    if theme is None:     # an edit's quick build: its templates come from the last build's
+        theme = _theme(options, build_cache)
     ctx = RenderContext(checked.model, theme)
     mark = time.perf_counter()
     # Frozen too: the plan lives as long as the build, and the first collection after it would
@@ -314,6 +320,17 @@ def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: ca
                 quick_build.forget_old_units(options, quick)
     return BuildReport(options.out, model, problems, files, time.perf_counter() - started, timings,
                        len(model.summaries), items, produced=produced, quick=quick is not None, notes=notes)
+
+
+def _theme(options: BuildOptions, build_cache: cache.BuildCache | None) -> Theme:
+    theme = Theme(options.theme)
+    if build_cache is not None:
+        # Compiling the theme's templates costs about 0.15 s a process: an edit's build takes
+        # them from the last build. Kept under a digest of every theme file and of gkml's code,
+        # not only of each template's own source: partials are compiled into their pages.
+        compiled = cache.cache_dir(options.out) / "templates" / cache.theme_digest(theme.directories).hex()
+        theme.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(_only_folder(compiled)))
+    return theme
 
 
 def _only_folder(path: Path) -> Path:

@@ -12,6 +12,7 @@ globals are one dict (:meth:`_Environment.make_globals`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Iterator, MutableMapping, Sequence
@@ -298,6 +299,19 @@ class Theme:
             chosen = self.env.get_template(present[0]) if present else self.env.select_template(list(key))
             self._chosen[key] = chosen
         return chosen
+
+    def compile_all(self) -> None:
+        """Compile every template now (a partial only as part of the pages that include it).
+
+        A cold build calls this in a thread while the catalogue files are read, so that the
+        forked render workers inherit the compiled templates instead of each compiling them
+        (≈ 0.15 s of CPU a worker). A template that fails to compile is left for the render,
+        which meets the error again and reports it with its file and line.
+        """
+        for name in sorted(self._names):
+            if not name.startswith("_partials/"):
+                with contextlib.suppress(Exception):
+                    self.env.get_template(name)
 
     def render(self, names: Sequence[str], **context: Any) -> str:
         """Render the first template of ``names`` that exists (most specific first)."""

@@ -101,14 +101,16 @@ def load_kept(store: Path, key: str) -> Unit | None:
 def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | None = None,
                jobs: int = 0, code: bytes = b"",
                progress: Callable[[str, int, int], None] | None = None,
-               keys: dict[str, str] | None = None, files: FileDigests | None = None) -> list[Unit]:
+               keys: dict[str, str] | None = None, files: FileDigests | None = None,
+               beside: Callable[[], None] | None = None) -> list[Unit]:
     """Every catalogue file's unit, in file order; ``store``: the folder of kept units.
 
     Problems of unreadable files are added to ``problems``; each unit keeps its own.
     ``progress("check", done, total)`` is told of each file that had to be read.
     ``keys``, if given, receives each file's unit key by path. ``files``: the build cache's
     digests of its input files; a file it read is not read again, and one it knows unchanged
-    (by its ``stat``) is not read at all when its unit is kept.
+    (by its ``stat``) is not read at all when its unit is kept. ``beside`` is called once the
+    parsing may share the process with another thread (after the workers are forked).
     """
     units: list[Unit | None] = []
     pending: list[tuple[int, _Pending]] = []
@@ -148,7 +150,7 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
         units.append(None)
         pending.append((len(units) - 1, _Pending(kind, path, raw, key)))
     jobs_list = [job for _, job in pending]
-    read = _read_all(jobs_list, vocab, jobs, store)
+    read = _read_all(jobs_list, vocab, jobs, store, beside)
     for done, ((index, job), unit) in enumerate(zip(pending, read, strict=True), 1):
         units[index] = unit
         if progress is not None and (done % 20 == 0 or done == len(pending)):
@@ -158,7 +160,8 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
     return [unit for unit in units if unit is not None]
 
 
-def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int, store: Path | None) -> Iterator[Unit]:
+def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int, store: Path | None,
+              beside: Callable[[], None] | None = None) -> Iterator[Unit]:
     """Each pending file's unit; with a ``store``, each readable one is kept there too.
 
     Workers hand their units back pickled anyway, and keep that pickle themselves; read here,
@@ -166,6 +169,8 @@ def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int, store: Pa
     """
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(jobs_list) < PARALLEL_FILES or "fork" not in multiprocessing.get_all_start_methods():
+        if beside is not None:
+            beside()
         for job in jobs_list:
             yield _read(job, vocab, store)[0]
         return
@@ -175,6 +180,8 @@ def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int, store: Pa
         # The parent pauses its cycle collector while loading; parsing makes cycles, so workers collect.
         # Workers inherit the files' bytes: a task is an index, not 60 MB of YAML through a pipe.
         with forked_pool(workers, initializer=_collect_own_garbage) as pool:
+            if beside is not None:
+                beside()
             for data in pool.imap(_pickled_in_worker, range(len(jobs_list)), chunksize=8):
                 yield pickle.loads(data)
     finally:
