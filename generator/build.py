@@ -197,11 +197,11 @@ def build(options: BuildOptions) -> BuildReport:
             except cache.QuickUnavailable:
                 # Its patch was discarded and --out is as it was; the cache it began to fill is not reused.
                 opened = cache.BuildCache(options.out, opened.inputs, opened.partial, opened.files)
-    # The templates are compiled while the catalogue files are read, in a thread of this
-    # process (which mostly waits for the loading workers then): the render workers forked
-    # later inherit them instead of each compiling them.
+    # The templates are compiled (and the QR encoder imported) while the catalogue files are
+    # read, in a thread of this process, which mostly waits for the loading workers then: the
+    # render workers forked later inherit them instead of each compiling them.
     theme = _theme(options, opened)
-    compiling = threading.Thread(target=theme.compile_all, name="gkml-templates", daemon=True)
+    compiling = threading.Thread(target=_prepare_render, args=(theme,), name="gkml-prepare", daemon=True)
     # With the cache on, catalogue files checked by an earlier build are not read again.
     with _collector_paused(freeze=True):
         try:
@@ -320,6 +320,11 @@ def _render_and_publish(options: BuildOptions, checked: Checked, build_cache: ca
                 quick_build.forget_old_units(options, quick)
     return BuildReport(options.out, model, problems, files, time.perf_counter() - started, timings,
                        len(model.summaries), items, produced=produced, quick=quick is not None, notes=notes)
+
+
+def _prepare_render(theme: Theme) -> None:
+    theme.compile_all()
+    qr.prepare()
 
 
 def _theme(options: BuildOptions, build_cache: cache.BuildCache | None) -> Theme:
