@@ -298,6 +298,8 @@ def _save(path: Path, value: Any) -> None:
 MANIFEST = "outputs.marshal"
 #: What :class:`QuickState` is kept in.
 QUICK = "quick.pickle"
+#: Every file of each search index part, by part folder: paths below the site's root, marshalled.
+SEARCH_FILES = "search.marshal"
 #: The layouts of joined files (joined.py).
 JOINS = "joins.marshal"
 
@@ -344,6 +346,10 @@ class BuildCache:
         #: What an edit's quick build needs of this build (:class:`QuickState`), if known.
         self.quick: QuickState | None = None
         self.search_parts: dict[str, Digest] = {}
+        #: This build's search index parts: part folder → its files (see :data:`SEARCH_FILES`).
+        self.search_files: dict[str, tuple[str, ...]] = {}
+        #: Parts of the published folder with a file missing: indexed again, not kept.
+        self.lost_parts: set[str] = set()
         self.owners: dict[str, Digest] = {}
         #: output path → layout of a joined file (joined.py): the last build's, and this build's.
         self.layouts: dict[str, Any] = {}
@@ -383,7 +389,16 @@ class BuildCache:
                     return self.lost      # gone meanwhile: the build finds out why
                 try:
                     there, exists = os.access, os.F_OK
-                    self.lost = sorted(path for path in self.manifest if not there(path, exists, dir_fd=folder))
+                    lost = [path for path in self.manifest if not there(path, exists, dir_fd=folder)]
+                    # A search index part missing a file is indexed again (its pages are not
+                    # outputs of the manifest: Pagefind writes them).
+                    parts = _load_plain(self.folder / SEARCH_FILES)
+                    for part, paths in (parts.items() if isinstance(parts, dict) else ()):
+                        missing = [path for path in paths if not there(path, exists, dir_fd=folder)]
+                        if missing:
+                            self.lost_parts.add(part)
+                            lost.extend(missing)
+                    self.lost = sorted(lost)
                 finally:
                     os.close(folder)
                 self._forget(self.lost)
@@ -422,7 +437,9 @@ class BuildCache:
         return self.previous.owners.get(catalogue_id) if self.manifest else None
 
     def previous_search_part(self, folder: str) -> Digest | None:
-        return self.previous.search_parts.get(folder) if self.out_is_ours else None
+        if not self.out_is_ours or folder in self.lost_parts:
+            return None
+        return self.previous.search_parts.get(folder)
 
     def save(self, problems: Problems, files: int, catalogues: int, items: int) -> None:
         """Record the build just published, with the problems a check of its inputs reports."""
@@ -433,6 +450,7 @@ class BuildCache:
             shards[owner] = marshal.dumps(entries)
         _save_plain(self.folder / MANIFEST, shards)
         _save_plain(self.folder / JOINS, self.new_layouts)
+        _save_plain(self.folder / SEARCH_FILES, self.search_files)
         if self.quick is not None:
             _save(self.folder / QUICK, self.quick)
         else:
@@ -450,7 +468,7 @@ class BuildCache:
     @staticmethod
     def forget_outputs(out: Path) -> None:
         """Distrust the published folder: the next build produces every output again."""
-        for name in ("state.pickle", MANIFEST, QUICK, JOINS):
+        for name in ("state.pickle", MANIFEST, QUICK, JOINS, SEARCH_FILES):
             (cache_dir(out) / name).unlink(missing_ok=True)
 
 
@@ -636,6 +654,21 @@ class SearchReuse:
                     os.link(path, destination)
                 except OSError:
                     shutil.copyfile(path, destination)
+
+    def record(self, folders: Iterable[str]) -> None:
+        """Note the files of each part in ``folders`` as they now stand in the stage: the next
+        build checks that they are all still published (:meth:`BuildCache.lost_outputs`)."""
+        if self.cache is None:
+            return
+        for folder in folders:
+            root = os.path.join(self.index_dir, folder) if folder else self.index_dir
+            found: list[str] = []
+            for where, dirs, names in os.walk(os.path.join(self.stage, root)):
+                relative = os.path.relpath(where, self.stage)
+                if not folder and relative == root:
+                    dirs[:] = [d for d in dirs if not d.startswith("part-")]   # the other parts'
+                found.extend(f"{relative}/{name}" for name in names)
+            self.cache.search_files[folder] = tuple(sorted(found))
 
 
 def _files_with_hidden(root: Path, skip_parts: bool) -> Iterator[Path]:

@@ -440,6 +440,7 @@ def write_index(ctx: "RenderContext", stage: Path, threshold: int | None = None,
             run.kill()
         shutil.rmtree(scratch, ignore_errors=True)
     reuse.link_kept()
+    reuse.record(part_dirs(len(parts)))
 
 
 def _make_room(running: list[_Run], stop: threading.Event, rendering: threading.Event | None) -> None:

@@ -328,6 +328,28 @@ def test_search_index_part_reused_when_its_pages_did_not_change(catalog: Path, t
     assert {p: s for p, s in _stats(out).items() if p.startswith(SEARCH_DIR + "/")} != index
 
 
+def test_a_search_index_file_removed_from_the_site_is_made_again(catalog: Path, tmp_path: Path) -> None:
+    """The search index's files are Pagefind's, not outputs the manifest lists: one removed by
+    hand or by a sync must not leave search broken while the build says nothing changed."""
+    out = tmp_path / "site"
+    _build(catalog, out, search=True)
+    index = sorted(p for p in _tree(out, skip_search=False) if p.startswith(SEARCH_DIR + "/"))
+    fragment = next(p for p in index if p.startswith(SEARCH_DIR + "/fragment/"))
+    (out / fragment).unlink()
+    report = _build(catalog, out, search=True)
+    assert not report.unchanged
+    assert report.notes and "1 个文件不见了" in report.notes[0] and fragment in report.notes[0]
+    assert (out / fragment).is_file()
+    # The part was indexed again: its pages' fragments are all there, as many files as before
+    # (Pagefind names some other files differently in each run).
+    again = sorted(p for p in _tree(out, skip_search=False) if p.startswith(SEARCH_DIR + "/"))
+    fragments = SEARCH_DIR + "/fragment/"
+    assert [p for p in again if p.startswith(fragments)] == [p for p in index if p.startswith(fragments)]
+    assert len(again) == len(index)
+    # Put back, it is trusted again: the next build has nothing to do.
+    assert _build(catalog, out, search=True).unchanged
+
+
 def _segno_svg(url: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(url, error="m", micro=False, boost_error=True).save(
