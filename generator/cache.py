@@ -647,6 +647,7 @@ class SearchReuse:
             assert self.cache is not None
             source = self.cache.out / self.index_dir / folder
             target = self.stage / self.index_dir / folder
+            linked: list[str] = []
             for path in _files_with_hidden(source, skip_parts=folder == ""):
                 destination = target / path.relative_to(source)
                 destination.parent.mkdir(parents=True, exist_ok=True)
@@ -654,13 +655,18 @@ class SearchReuse:
                     os.link(path, destination)
                 except OSError:
                     shutil.copyfile(path, destination)
+                linked.append(destination.relative_to(self.stage).as_posix())
+            self.cache.search_files[folder] = tuple(sorted(linked))
 
     def record(self, folders: Iterable[str]) -> None:
-        """Note the files of each part in ``folders`` as they now stand in the stage: the next
-        build checks that they are all still published (:meth:`BuildCache.lost_outputs`)."""
+        """Note the files of each part in ``folders`` as they now stand in the stage (a kept
+        part's were noted as they were linked): the next build checks that they are all still
+        published (:meth:`BuildCache.lost_outputs`)."""
         if self.cache is None:
             return
         for folder in folders:
+            if folder in self.cache.search_files:
+                continue
             root = os.path.join(self.index_dir, folder) if folder else self.index_dir
             found: list[str] = []
             for where, dirs, names in os.walk(os.path.join(self.stage, root)):
