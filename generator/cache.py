@@ -645,18 +645,20 @@ class SearchReuse:
         assert self.cache is not None or not self.kept
         for folder in self.kept:
             assert self.cache is not None
-            source = self.cache.out / self.index_dir / folder
-            target = self.stage / self.index_dir / folder
-            linked: list[str] = []
-            for path in _files_with_hidden(source, skip_parts=folder == ""):
-                destination = target / path.relative_to(source)
-                destination.parent.mkdir(parents=True, exist_ok=True)
+            files = _part_files(str(self.cache.out), self.index_dir, folder)
+            made: set[str] = set()
+            for path in files:
+                destination = os.path.join(self.stage, path)
+                parent = os.path.dirname(destination)
+                if parent not in made:
+                    os.makedirs(parent, exist_ok=True)
+                    made.add(parent)
+                source = os.path.join(self.cache.out, path)
                 try:
-                    os.link(path, destination)
+                    os.link(source, destination)
                 except OSError:
-                    shutil.copyfile(path, destination)
-                linked.append(destination.relative_to(self.stage).as_posix())
-            self.cache.search_files[folder] = tuple(sorted(linked))
+                    shutil.copyfile(source, destination)
+            self.cache.search_files[folder] = files
 
     def record(self, folders: Iterable[str]) -> None:
         """Note the files of each part in ``folders`` as they now stand in the stage (a kept
@@ -665,26 +667,21 @@ class SearchReuse:
         if self.cache is None:
             return
         for folder in folders:
-            if folder in self.cache.search_files:
-                continue
-            root = os.path.join(self.index_dir, folder) if folder else self.index_dir
-            found: list[str] = []
-            for where, dirs, names in os.walk(os.path.join(self.stage, root)):
-                relative = os.path.relpath(where, self.stage)
-                if not folder and relative == root:
-                    dirs[:] = [d for d in dirs if not d.startswith("part-")]   # the other parts'
-                found.extend(f"{relative}/{name}" for name in names)
-            self.cache.search_files[folder] = tuple(sorted(found))
+            if folder not in self.cache.search_files:
+                self.cache.search_files[folder] = _part_files(str(self.stage), self.index_dir, folder)
 
 
-def _files_with_hidden(root: Path, skip_parts: bool) -> Iterator[Path]:
-    """Every file of an index part; the main part's folder also holds the other parts' folders."""
-    for folder, dirs, names in os.walk(root):
-        if skip_parts and Path(folder) == root:
+def _part_files(site: str, index_dir: str, folder: str) -> tuple[str, ...]:
+    """Every file of the index part in ``folder`` below ``site``, as paths below ``site``,
+    sorted. The first part's folder (``""``) also holds the other parts' folders: not its files."""
+    root = f"{index_dir}/{folder}".rstrip("/")
+    found: list[str] = []
+    for where, dirs, names in os.walk(os.path.join(site, root)):
+        relative = os.path.relpath(where, site)
+        if not folder and relative == root:
             dirs[:] = [d for d in dirs if not d.startswith("part-")]
-        dirs.sort()
-        for name in sorted(names):
-            yield Path(folder) / name
+        found.extend(f"{relative}/{name}" for name in names)
+    return tuple(sorted(found))
 
 
 # --- what an edit's quick build needs of the last build ----------------------------------------
