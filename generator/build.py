@@ -196,7 +196,7 @@ def build(options: BuildOptions) -> BuildReport:
                 return _render_and_publish(options, quick[0], opened, started, timings, quick[1])
             except cache.QuickUnavailable:
                 # Its patch was discarded and --out is as it was; the cache it began to fill is not reused.
-                opened = cache.BuildCache(options.out, opened.inputs, opened.partial, opened.files)
+                opened = cache.BuildCache(options.out, opened.inputs, opened.partial, opened.files, options.search)
     # The templates are compiled (and the QR encoder imported) while the catalogue files are
     # read, in a thread of this process, which mostly waits for the loading workers then: the
     # render workers forked later inherit them instead of each compiling them.

@@ -321,8 +321,12 @@ def _save_plain(path: Path, value: Any) -> None:
 class BuildCache:
     """The cache of one ``--out``: read at the start of a build, written after its publish."""
 
-    def __init__(self, out: Path, inputs: Digest, partial: Any = None, files: FileDigests | None = None):
+    def __init__(self, out: Path, inputs: Digest, partial: Any = None, files: FileDigests | None = None,
+                 search: bool = True):
         self.out = out.resolve()
+        #: Whether this build indexes for search (else the published index's files go unchecked:
+        #: the build removes the index).
+        self.search = search
         self.files = files
         self.folder = cache_dir(out)
         self.inputs = inputs
@@ -362,7 +366,7 @@ class BuildCache:
     def open(cls, options: Any, theme_dirs: Iterable[Path]) -> BuildCache:
         files = FileDigests(cache_dir(options.out) / "files.marshal")
         partial = input_hash(options, theme_dirs, files)
-        return cls(options.out, with_lock(partial, options.catalog), partial, files)
+        return cls(options.out, with_lock(partial, options.catalog), partial, files, bool(options.search))
 
     def lock_updated(self, catalog: Path) -> None:
         """The build added ids to the lock: what it read otherwise is unchanged (an edit made
@@ -392,7 +396,7 @@ class BuildCache:
                     lost = [path for path in self.manifest if not there(path, exists, dir_fd=folder)]
                     # A search index part missing a file is indexed again (its pages are not
                     # outputs of the manifest: Pagefind writes them).
-                    parts = _load_plain(self.folder / SEARCH_FILES)
+                    parts = _load_plain(self.folder / SEARCH_FILES) if self.search else None
                     for part, paths in (parts.items() if isinstance(parts, dict) else ()):
                         missing = [path for path in paths if not there(path, exists, dir_fd=folder)]
                         if missing:

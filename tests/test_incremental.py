@@ -348,6 +348,10 @@ def test_a_search_index_file_removed_from_the_site_is_made_again(catalog: Path, 
     assert len(again) == len(index)
     # Put back, it is trusted again: the next build has nothing to do.
     assert _build(catalog, out, search=True).unchanged
+    # A build without the search index removes it: a file missing from it is not news then.
+    (out / fragment).unlink()
+    report = _build(catalog, out, search=False)
+    assert not report.notes and not (out / SEARCH_DIR).exists()
 
 
 def _segno_svg(url: str) -> bytes:
