@@ -442,7 +442,6 @@ Written = tuple[str, bytes, bytes, bool, "Layout | None", str]
 class _Made:
     """An output made and not yet written (:meth:`_Writer.prepare`)."""
 
-    output: Output
     target: str
     data: bytes | None            # its bytes; None: a joined file, written already
     record: Written | None        # what the cache records of it (None without a cache)
@@ -489,13 +488,13 @@ class _Writer:
         target = os.path.join(self.stage, output.path)
         if self.fingerprints is None:
             data = produce(self.ctx, output)
-            return _Made(output, target, data.whole() if isinstance(data, Joined) else data, None)
+            return _Made(target, data.whole() if isinstance(data, Joined) else data, None)
         owned = cache.OWNED.get(output.producer)
         owner = owned(self.ctx.model, output.key) if owned is not None else ""
         fingerprint = self.fingerprints.of(output)
         old = self.manifest.get(output.path)
         if old is not None and old[0] == fingerprint and self.patch:
-            return _Made(output, target, None,
+            return _Made(target, None,
                          (output.path, fingerprint, old[1], False, self._old_layout(output.path), owner), reuse=True)
         return self._produce(output, target, fingerprint, old, owner)
 
@@ -506,14 +505,14 @@ class _Writer:
             assert self.joiner is not None
             data_digest = self.joiner.digest(output.path, data)
             if old is not None and old[1] == data_digest and self.patch:
-                return _Made(output, target, None,
+                return _Made(target, None,
                              (output.path, fingerprint, data_digest, True, self._old_layout(output.path), owner))
             self._folder(target)
-            return _Made(output, target, None, (output.path, fingerprint, data_digest, True,
+            return _Made(target, None, (output.path, fingerprint, data_digest, True,
                                                 self.joiner.write(output.path, data, target), owner))
         data_digest = cache.digest(data)
         # Same bytes from new inputs (an edit elsewhere in the catalogue): keep the old file.
-        return _Made(output, target, data, (output.path, fingerprint, data_digest, True, None, owner),
+        return _Made(target, data, (output.path, fingerprint, data_digest, True, None, owner),
                      reuse=self.patch and old is not None and old[1] == data_digest)
 
     def commit(self, made: _Made) -> Written | None:
@@ -680,9 +679,10 @@ def _write_all(ctx: RenderContext, outputs: list[Output], stage: Path, options: 
             beside()
         done = len(kept)
         for start in range(0, len(outputs), WRITE_BATCH):
-            for record in writer.write_many(outputs[start:start + WRITE_BATCH]):
+            batch = outputs[start:start + WRITE_BATCH]
+            for record in writer.write_many(batch):
                 records.add(record)
-            done += len(outputs[start:start + WRITE_BATCH])
+            done += len(batch)
             if options.progress:
                 options.progress("render", done, total)
     else:

@@ -354,6 +354,8 @@ class BuildCache:
         self.search_files: dict[str, tuple[str, ...]] = {}
         #: Parts of the published folder with a file missing: indexed again, not kept.
         self.lost_parts: set[str] = set()
+        #: The published parts found whole by :meth:`lost_outputs`: part folder → its files.
+        self.published_search_files: dict[str, tuple[str, ...]] = {}
         self.owners: dict[str, Digest] = {}
         #: output path → layout of a joined file (joined.py): the last build's, and this build's.
         self.layouts: dict[str, Any] = {}
@@ -392,16 +394,20 @@ class BuildCache:
                 except OSError:
                     return self.lost      # gone meanwhile: the build finds out why
                 try:
-                    there, exists = os.access, os.F_OK
-                    lost = [path for path in self.manifest if not there(path, exists, dir_fd=folder)]
+                    def gone(paths: Iterable[str]) -> list[str]:
+                        return [path for path in paths if not os.access(path, os.F_OK, dir_fd=folder)]
+                    lost = gone(self.manifest)
                     # A search index part missing a file is indexed again (its pages are not
-                    # outputs of the manifest: Pagefind writes them).
+                    # outputs of the manifest: Pagefind writes them); the others' lists serve
+                    # to link them (SearchReuse.link_kept).
                     parts = _load_plain(self.folder / SEARCH_FILES) if self.search else None
                     for part, paths in (parts.items() if isinstance(parts, dict) else ()):
-                        missing = [path for path in paths if not there(path, exists, dir_fd=folder)]
+                        missing = gone(paths)
                         if missing:
                             self.lost_parts.add(part)
                             lost.extend(missing)
+                        else:
+                            self.published_search_files[part] = paths
                     self.lost = sorted(lost)
                 finally:
                     os.close(folder)
@@ -649,7 +655,10 @@ class SearchReuse:
         assert self.cache is not None or not self.kept
         for folder in self.kept:
             assert self.cache is not None
-            files = _part_files(str(self.cache.out), self.index_dir, folder)
+            # Listed already when the last build's files were checked (a full build); an edit's
+            # quick build, which trusts the last build, finds them on disk.
+            files = (self.cache.published_search_files.get(folder)
+                     or _part_files(str(self.cache.out), self.index_dir, folder))
             made: set[str] = set()
             for path in files:
                 destination = os.path.join(self.stage, path)
