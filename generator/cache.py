@@ -394,8 +394,8 @@ class BuildCache:
                 except OSError:
                     return self.lost      # gone meanwhile: the build finds out why
                 try:
-                    def gone(paths: Iterable[str]) -> list[str]:
-                        return [path for path in paths if not os.access(path, os.F_OK, dir_fd=folder)]
+                    def gone(paths: Iterable[str], there: Any = os.access, exists: int = os.F_OK) -> list[str]:
+                        return [path for path in paths if not there(path, exists, dir_fd=folder)]
                     lost = gone(self.manifest)
                     # A search index part missing a file is indexed again (its pages are not
                     # outputs of the manifest: Pagefind writes them); the others' lists serve
