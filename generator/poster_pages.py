@@ -73,6 +73,7 @@ def poster(ctx: RenderContext, key: str) -> bytes:
         [f"poster-{catalogue.id}.html", "poster.html"],
         poster_path(item),
         title=f"{item.name}（打印张贴版）",
+        nav_path=None,
         crumbs=(("首页", ""), (catalogue.name, catalogue.path), (item.name, item.path), ("打印张贴版", None)),
         item=item,
         catalogue=catalogue,

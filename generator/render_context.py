@@ -40,6 +40,10 @@ class RenderContext:
             # and from `gkml serve` alike; only canonical, QR and open data use base_url.
             "root": "../" * depth if depth else "./",
             "page_path": path,
+            # The navigation entry this page is: its path, unless a producer says it is no
+            # entry's (an item's page and poster, the 404 page). The header reads this and not
+            # page_path, so that it is made once for all items (theme.SHARED).
+            "nav_path": path,
             "canonical": self.model.site.absolute(path),
             "title": title,
             "crumbs": crumbs,

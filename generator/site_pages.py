@@ -41,7 +41,7 @@ def home(ctx: RenderContext, _key: str) -> bytes:
 def not_found(ctx: RenderContext, _key: str) -> bytes:
     # Served for any missing path, so its links cannot be relative: they start at base_url's path.
     from urllib.parse import urlsplit
-    context = ctx.page("", title="页面不存在")
+    context = ctx.page("", title="页面不存在", nav_path=None)
     context["root"] = urlsplit(ctx.model.site.base_url).path
     return ctx.theme.render(["404.html"], **context).encode("utf-8")
 
@@ -68,6 +68,7 @@ def item_page(ctx: RenderContext, key: str) -> bytes:
         [f"item-{catalogue.id}.html", "item.html"],
         item.path,
         title=item.name,
+        nav_path=None,
         crumbs=(HOME, (catalogue.name, catalogue.path), (item.name, None)),
         item=item,
         catalogue=catalogue,

@@ -6,8 +6,9 @@ override one template (say ``item-social-assistance.html``) without copying the 
 Templates are rendered as written; how they are compiled makes each of a city's 200,000
 pages cheaper, with the same bytes: an ``{% include "_partials/x.html" %}`` of a fixed name is
 compiled into the template that includes it (:class:`_InliningEnvironment`), the values a page
-outputs are escaped without a ``Markup`` object each (:func:`_escape_text`), and a template's
-globals are one dict (:meth:`_Environment.make_globals`).
+outputs are escaped without a ``Markup`` object each (:func:`_escape_text`), a template's
+globals are one dict (:meth:`_Environment.make_globals`), and a partial that reads only what
+many pages share (the header, the footer) is made once for them all (:data:`SHARED`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import datetime as dt
 import functools
 from collections.abc import Iterator, MutableMapping, Sequence
 from pathlib import Path
-from types import BuiltinMethodType, MethodType
+from types import BuiltinMethodType, FunctionType, MethodType
 from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.visitor import NodeTransformer
+from markupsafe import Markup
 
 from .problems import CatalogueError, Position, Problems
 
@@ -71,8 +73,11 @@ def _escape_text(value: Any) -> str:
     block), so the ``Markup`` escape makes of each of an item page's ~80 values is thrown away:
     that was a third of the page's template time.
     """
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return _escape_inner(value)
+    if kind is Markup:
+        return value               # a str already, and escaped
     if hasattr(value, "__html__"):
         return str(value.__html__())
     return _escape_inner(str(value))
@@ -102,7 +107,8 @@ class _Context(jinja2.runtime.Context):
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's own signature)
         kind = type(__obj)
-        if kind is BuiltinMethodType or (kind is MethodType and _plain(__obj.__func__)):
+        if kind is BuiltinMethodType or (kind is MethodType and _plain(__obj.__func__)) or (
+                kind is FunctionType and _plain(__obj)):
             kwargs.pop("_block_vars", None)
             kwargs.pop("_loop_vars", None)
             try:
@@ -130,6 +136,25 @@ class _Environment(jinja2.Environment):
         return {**self.globals, **(d or {})}
 
 
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's code, with ``x.name`` read by Python's own ``getattr`` first.
+
+    Jinja compiles ``x.name`` into ``environment.getattr(x, "name")``: a Python call that tries
+    the attribute, then the item ``x["name"]``. A page reads some 40 attributes of the model;
+    asked of ``getattr`` directly (one C call), only a miss goes on to Jinja's own, which then
+    gives what it always gives (the item, or an undefined value)."""
+
+    @jinja2.compiler.optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: jinja2.compiler.Frame) -> None:
+        if self.environment.is_async:
+            super().visit_Getattr(node, frame)
+            return
+        owner, found = self.temporary_identifier(), self.temporary_identifier()
+        self.write(f"({found} if ({found} := getattr(({owner} := ")
+        self.visit(node.node, frame)
+        self.write(f"), {node.attr!r}, missing)) is not missing else environment.getattr({owner}, {node.attr!r}))")
+
+
 class _InliningEnvironment(_Environment):
     """Jinja with each ``{% include "name" %}`` of a fixed name compiled in place, in a scope.
 
@@ -139,8 +164,19 @@ class _InliningEnvironment(_Environment):
     context and the variables set around the include) and what it sets stays inside it.
     A partial that extends a template, defines blocks or uses ``self``/``super`` is included
     the ordinary way, as is one that cannot be found (the error then comes when the page is
-    rendered, as with Jinja's include).
+    rendered, as with Jinja's include). A partial that reads only what many pages share (the
+    header, the footer: see :data:`SHARED`) is made once for each set of those values.
     """
+
+    code_generator_class = _CodeGenerator
+    #: Partials made once for many pages (see :data:`SHARED`): (name, values) → (output, values).
+    fragments: dict[tuple[Any, ...], tuple[Any, tuple[Any, ...]]]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fragments = {}
+        self.filters["gkml_fragment_kept"] = _kept
+        self.filters["gkml_fragment_keep"] = _keep
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = _Inliner(self, (name,)).visit(super()._parse(source, name, filename))
@@ -245,8 +281,92 @@ class _Inliner(NodeTransformer):
                 and isinstance(target.value, str)):
             body = self.env.partial(target.value, self.including)
             if body is not None:
+                reads = meta.find_undeclared_variables(nodes.Template(body).set_environment(self.env))
+                if reads and reads <= SHARED:
+                    return _fragment(target.value, sorted(reads), body, node.lineno)
                 return nodes.Scope(body, lineno=node.lineno)
         return node
+
+
+#: What a page's context holds that many pages share: the site, its model, the way up to the
+#: site's root, the navigation entry the page is (none for an item's page and poster) and the
+#: catalogue a page belongs to. A partial that reads nothing else (the header, the footer)
+#: prints the same on every page with the same values, so it is made once for each.
+SHARED = frozenset({"site", "model", "root", "nav_path", "catalogue"})
+
+#: At most this many outputs are kept, all partials together (a city's footers: 3,000
+#: catalogues × 2 depths).
+FRAGMENTS_KEPT = 20_000
+
+_MADE = "gkml_fragment"
+
+
+def _fragment(name: str, reads: list[str], body: list[nodes.Node], lineno: int) -> nodes.Node:
+    """A partial's body, made once for each set of values of what it ``reads``; as a template:
+
+        {% set gkml_fragment = (read, …) | gkml_fragment_kept(name) %}
+        {% if gkml_fragment %}{{ gkml_fragment }}
+        {% else %}{% filter gkml_fragment_keep(gkml_fragment) %}…the body…{% endfilter %}{% endif %}
+
+    Filters, not calls: Jinja calls a filter directly, a function through ``context.call``.
+    """
+    made = nodes.Name(_MADE, "load")
+    look = nodes.Filter(nodes.Tuple([nodes.Name(n, "load") for n in reads], "load"), "gkml_fragment_kept",
+                        [nodes.Const(name)], [], None, None)
+    make = nodes.FilterBlock(body, nodes.Filter(None, "gkml_fragment_keep", [made], [], None, None))
+    tree = nodes.Scope([nodes.Assign(nodes.Name(_MADE, "store"), look),
+                        nodes.If(made, [nodes.Output([made])], [], [make])])
+    return tree.set_lineno(lineno, override=True)
+
+
+class _Miss:
+    """A fragment not made yet for these values: false, so the page makes it."""
+
+    __slots__ = ("store", "key", "values")
+
+    def __init__(self, store: dict[tuple[Any, ...], Any] | None, key: tuple[Any, ...], values: tuple[Any, ...]):
+        self.store, self.key, self.values = store, key, values
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_NOT_KEPT = _Miss(None, (), ())
+#: Values compared as they are. The model's objects (dataclasses) are told apart by identity:
+#: the build changes none of them while pages are made, and a theme cannot.
+_BY_VALUE = frozenset({str, Markup, int, float, bool, type(None), dt.date, dt.datetime})
+_UNDEFINED = object()
+
+
+@functools.cache
+def _modelled(kind: type) -> bool:
+    return hasattr(kind, "__dataclass_fields__")
+
+
+@jinja2.pass_environment
+def _kept(environment: jinja2.Environment, values: tuple[Any, ...], name: str) -> Any:
+    """The fragment ``name`` made earlier with these ``values``, or a :class:`_Miss`."""
+    key: list[Any] = [name]
+    for value in values:
+        kind = type(value)
+        if kind in _BY_VALUE:
+            key += (kind, value)           # 1 == True == 1.0 and "<b>" == Markup("<b>"), printed apart
+        elif _modelled(kind):
+            key.append(id(value))          # the value is kept with the fragment: its id stays its own
+        elif isinstance(value, jinja2.Undefined):
+            key.append(_UNDEFINED)         # only "is defined" can use it without an error
+        else:
+            return _NOT_KEPT               # a list, a dict …: may differ next time
+    store = environment.fragments          # type: ignore[attr-defined]
+    whole = tuple(key)
+    found = store.get(whole)
+    return found[0] if found is not None else _Miss(store, whole, values)
+
+
+def _keep(made: Markup, miss: _Miss) -> Markup:
+    if miss.store is not None and len(miss.store) < FRAGMENTS_KEPT:
+        miss.store[miss.key] = (made, miss.values)
+    return made
 
 
 class Theme:
