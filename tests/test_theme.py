@@ -149,7 +149,7 @@ def test_the_header_and_footer_are_made_once_for_all_item_pages_of_a_catalogue()
             assert f'<time datetime="{catalogue.updated.isoformat()}">' in footer, item.id
 
 
-def test_a_partial_reading_a_list_is_made_again_for_each_page(tmp_path: Path) -> None:
+def test_a_shared_partial_is_made_again_where_its_values_may_differ(tmp_path: Path) -> None:
     """Only values that cannot change between two pages (text, dates, the model's objects)
     let a partial's output be reused; a list given as ``root`` may, so it is made every time."""
     templates = tmp_path / "theme" / "templates"
