@@ -40,11 +40,12 @@ import marshal
 import os
 import pickle
 import platform
+import re
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,13 +161,57 @@ def _tree(h: Any, label: str, root: Path | None, skip: Path | None = None,
 
 
 def _versions() -> str:
+    listed = _listed_versions()
     found = []
     for name in LIBRARIES:
-        try:
-            found.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name}=-")
+        version = listed.get(_normal(name)) or _version_from_metadata(name)
+        found.append(f"{name}={version}")
     return f"python={platform.python_version()} " + " ".join(found)
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _listed_versions() -> dict[str, str]:
+    """The libraries' versions as their installed ``<name>-<version>.dist-info`` folders name
+    them, the first folder on ``sys.path`` winning, as in ``importlib.metadata``'s own search.
+
+    Every build needs them (they are part of the cache's key) and importing
+    ``importlib.metadata`` alone costs ≈ 30 ms, a tenth of a district's edit. A library this
+    cannot tell for sure (not found, installed as ``.egg-info``, two versions in one folder)
+    is left to ``importlib.metadata``."""
+    wanted = {_normal(name) for name in LIBRARIES}
+    found: dict[str, str] = {}
+    unsure: set[str] = set()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        here: dict[str, str | None] = {}
+        for folder in names:
+            stem, dot, kind = folder.rpartition(".")
+            if kind not in ("dist-info", "egg-info") or not dot:
+                continue
+            name, _, version = stem.partition("-")
+            key = _normal(name)
+            if key in wanted and key not in found and key not in unsure:
+                here[key] = None if kind == "egg-info" or key in here else version
+        for key, version in here.items():
+            if version is None:
+                unsure.add(key)
+            else:
+                found[key] = version
+    return found
+
+
+def _version_from_metadata(name: str) -> str:
+    from importlib import metadata
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
 
 
 @functools.cache   # one answer per process: gkml's code does not change under a running build

@@ -12,6 +12,7 @@ import io
 import os
 import random
 import shutil
+import sys
 from pathlib import Path
 
 import jinja2
@@ -622,3 +623,33 @@ def test_cache_left_by_another_gkml_version_is_not_trusted(catalog: Path, tmp_pa
     assert report.produced == report.files
     assert _tree(out) == _cold(catalog, tmp_path)
     assert _build(catalog, out).unchanged
+
+
+# --- the libraries' versions in the cache's key ---------------------------------------------
+
+
+def test_library_versions_are_those_importlib_metadata_reports() -> None:
+    from importlib import metadata
+    listed = cache._versions().split(" ")[1:]
+    assert listed == [f"{name}={metadata.version(name)}" for name in cache.LIBRARIES]
+
+
+def test_a_library_installed_again_changes_the_key_and_unclear_installs_ask_importlib_metadata(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newer segno earlier on sys.path is the one imported, so its version is the one keyed;
+    an ``.egg-info`` or two versions in one folder are left to ``importlib.metadata``."""
+    from importlib import metadata
+    before, segno_version = cache._versions(), metadata.version("segno")
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "segno-99.1.dist-info").mkdir(parents=True)
+    (second / "Jinja2-0.1.dist-info").mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [str(first), *sys.path, str(second)])
+    after = cache._versions()
+    assert "segno=99.1" in after and after.replace("segno=99.1", f"segno={segno_version}") == before
+    (first / "segno-99.2.dist-info").mkdir()
+    (first / "PyYAML-0.9-py3.11.egg-info").mkdir()
+    asked: list[str] = []
+    monkeypatch.setattr(cache, "_version_from_metadata", lambda name: asked.append(name) or "?")
+    unclear = cache._versions()
+    assert sorted(asked) == ["pyyaml", "segno"]
+    assert "segno=?" in unclear and "pyyaml=?" in unclear
