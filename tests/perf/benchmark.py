@@ -187,8 +187,8 @@ def write_hugo_site(catalog: Path, site: Path) -> int:
 
 def warm_binary(path: str | None) -> None:
     """Read Hugo's program (53 MB) once before its first measured run, as the runs before it
-    have read gkml's code: its first run in a session otherwise waited for the disk, 6.8 s
-    against 2.2–2.6 s for the next two at 10,000 items, with the same CPU time."""
+    have read gkml's code. Its first run in a session otherwise waited, most likely for the
+    disk: 6.8 s against 2.2–2.6 s for the next two at 10,000 items, with the same CPU time."""
     if path:
         with open(path, "rb") as binary:
             while binary.read(1 << 22):
