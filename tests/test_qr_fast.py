@@ -3,13 +3,14 @@ mask, and the same SVG bytes as segno's own encoder and writer, for every kind o
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 from collections.abc import Iterator
 
 import pytest
 import segno
-from segno import encoder
+from segno import consts, encoder
 
 from generator import qr, qr_fast
 
@@ -86,6 +87,46 @@ def test_symbols_are_segnos_and_cover_versions_1_to_10_and_every_error_level() -
     assert {"M", "Q", "H"} <= {error for _, error in shapes}
     # Byte mode is boosted to Q up to version 4 and to H in version 1 only.
     assert {(1, "Q"), (2, "Q"), (3, "Q"), (4, "Q"), (1, "H")} <= shapes
+
+
+def test_layout_from_per_byte_cells_is_the_slow_ways() -> None:
+    """Once a (version, error level) has drawn enough codes it adds up per-byte cells instead of
+    computing error correction and placement: both must give the same layout for any data."""
+    rng = random.Random(11)
+    for version in range(1, 11):
+        for error in (consts.ERROR_LEVEL_M, consts.ERROR_LEVEL_Q, consts.ERROR_LEVEL_H):
+            tables = qr_fast._tables(version, error)
+            tables.make_cells()
+            for data in [bytes(tables.data_codewords), *(rng.randbytes(tables.data_codewords) for _ in range(8))]:
+                assert tables.unmasked(data) == tables.layout(data), (version, error)
+
+
+def test_symbols_drawn_from_cells_are_segnos() -> None:
+    # Up to version 10 (the cells of larger ones take seconds to make, and their codes are
+    # layouts of the same kind: the test above compares layouts).
+    sample = [url for url in random.Random(12).sample(URLS, 150) + _unusual() if _fast(url).version <= 10]
+    for url in sample:
+        symbol = _fast(url)
+        qr_fast._tables(symbol.version, symbol.error).make_cells()
+    for url in sample:
+        expected, symbol = _segno(url), _fast(url)
+        assert (symbol.mask, symbol.matrix) == (expected.mask, expected.matrix), url
+
+
+def test_cells_are_made_only_once_they_pay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Making the cells costs a layout per data bit: a site with fewer codes of a size never
+    makes them, a larger one makes them once and keeps them."""
+    monkeypatch.setattr(qr_fast, "_tables", functools.cache(qr_fast._tables.__wrapped__))
+    urls = [f"https://example.gov.cn/gkml/items/x{number:06d}/" for number in range(1000)]
+    tables = qr_fast._tables(*qr_fast._fit(consts.MODE_BYTE, 8 * len(urls[0]), consts.ERROR_LEVEL_M))
+    threshold = 8 * tables.data_codewords
+    for url in urls[:threshold - 1]:
+        _fast(url)
+    assert tables.cells is None
+    for url in urls[threshold - 1:]:
+        _fast(url)
+    assert tables.cells is not None and tables.drawn == threshold
+    assert [_fast(url).svg(4, url) for url in urls[-5:]] == [qr.segno_svg(url, url) for url in urls[-5:]]
 
 
 def test_mask_is_the_one_segnos_own_mask_choice_picks(monkeypatch: pytest.MonkeyPatch) -> None:
