@@ -65,6 +65,10 @@ def _date_zh(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if value else ""
 
 
+#: The name compiled templates call markupsafe's C escape by (see _CodeGenerator).
+_ESCAPE_STR = "gkml_escape_str"
+
+
 def _escape_text(value: Any) -> str:
     """The text of ``markupsafe.escape(value)``, without making a ``Markup`` of it.
 
@@ -93,6 +97,7 @@ class _Template(jinja2.Template):
         namespace = template.root_render_func.__globals__
         if _escape_inner is not None and namespace.get("escape") is jinja2.runtime.escape:
             namespace["escape"] = _escape_text
+            namespace[_ESCAPE_STR] = _escape_inner
         return template
 
 
@@ -137,12 +142,42 @@ class _Environment(jinja2.Environment):
 
 
 class _CodeGenerator(jinja2.compiler.CodeGenerator):
-    """Jinja's code, with ``x.name`` read by Python's own ``getattr`` first.
+    """Jinja's code, with ``x.name`` read by Python's own ``getattr`` first, and text escaped
+    without a Python call (see :meth:`_output_child_pre`).
 
     Jinja compiles ``x.name`` into ``environment.getattr(x, "name")``: a Python call that tries
     the attribute, then the item ``x["name"]``. A page reads some 40 attributes of the model;
     asked of ``getattr`` directly (one C call), only a miss goes on to Jinja's own, which then
     gives what it always gives (the item, or an undefined value)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        #: Per output child being written: the name holding its value, or None (Jinja's own).
+        self._texts: list[str | None] = []
+
+    def _output_child_pre(self, node: nodes.Expr, frame: jinja2.compiler.Frame,
+                          finalize: jinja2.compiler._FinalizeInfo) -> None:
+        """``{{ value }}`` escaped by markupsafe's C function itself when it is a ``str``.
+
+        Nearly every value a page outputs is plain text (a name, a path); :func:`_escape_text`
+        would only ask its type and pass it on, a Python call for each of a page's ~80
+        values. Anything else (``Markup``, numbers, dates) still goes through ``escape``."""
+        if self.environment.is_async or _escape_inner is None or frame.eval_ctx.volatile \
+                or not frame.eval_ctx.autoescape or finalize.src is not None:
+            self._texts.append(None)
+            super()._output_child_pre(node, frame, finalize)
+            return
+        value = self.temporary_identifier()
+        self._texts.append(value)
+        self.write(f"({_ESCAPE_STR}({value}) if type({value} := ")
+
+    def _output_child_post(self, node: nodes.Expr, frame: jinja2.compiler.Frame,
+                           finalize: jinja2.compiler._FinalizeInfo) -> None:
+        value = self._texts.pop()
+        if value is None:
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(f") is str else escape({value}))")
 
     @jinja2.compiler.optimizeconst
     def visit_Getattr(self, node: nodes.Getattr, frame: jinja2.compiler.Frame) -> None:
