@@ -21,7 +21,7 @@ import segno
 from segno import encoder
 
 from generator import build as build_module
-from generator import cache, outputs, qr, qr_fast
+from generator import cache, outputs, qr, qr_fast, template_cache
 from generator.build import BuildOptions, BuildReport, build
 from generator.problems import CatalogueError
 
@@ -286,6 +286,7 @@ def test_templates_are_compiled_once_by_the_build_not_by_each_render_worker(
     """Compiling the theme costs about 0.15 s a process: a cold build compiles each template
     once, while its catalogue files are read, and the forked render workers inherit them."""
     monkeypatch.setattr(build_module, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(template_cache, "user_folder", lambda: str(tmp_path))   # none compiled yet
     log = tmp_path / "compiled.log"
     real_compile = jinja2.Environment._compile
 
@@ -303,6 +304,58 @@ def test_templates_are_compiled_once_by_the_build_not_by_each_render_worker(
     names = [name for _, name in compiled]
     assert "item.html" in names and "poster.html" in names and len(names) == len(set(names))
     assert (out / "items/edu-enrolment-policy/index.html").is_file()
+
+
+def _compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the templates Jinja compiles from now on (in this process)."""
+    names: list[str] = []
+    real_compile = jinja2.Environment._compile
+
+    def logged(self: jinja2.Environment, source: str, filename: str) -> object:
+        names.append(Path(filename).name)
+        return real_compile(self, source, filename)
+    monkeypatch.setattr(jinja2.Environment, "_compile", logged)
+    return names
+
+
+def test_a_first_build_of_another_out_takes_the_templates_compiled_for_the_user(
+        catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compiled templates are kept for the user, not beside --out: a cold build of a new folder
+    compiles nothing the user's last build compiled, and prints the same site."""
+    folder = tmp_path / "compiled"
+    folder.mkdir()
+    monkeypatch.setattr(template_cache, "user_folder", lambda: str(folder))
+    compiles = _compiles(monkeypatch)
+    _build(catalog, tmp_path / "one")
+    assert "item.html" in compiles and list(folder.iterdir())
+    compiles.clear()
+    _build(catalog, tmp_path / "two")
+    assert compiles == []
+    assert _tree(tmp_path / "two") == _tree(tmp_path / "one")
+    # Without the cache nothing is kept or taken.
+    _build(catalog, tmp_path / "three", cache=False)
+    assert "item.html" in compiles
+
+
+def test_templates_are_kept_beside_out_where_the_user_has_no_safe_folder(
+        catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(template_cache, "user_folder", lambda: None)
+    compiles = _compiles(monkeypatch)
+    _build(catalog, tmp_path / "site")
+    kept = tmp_path / cache.CACHE_FOLDER / "site" / "templates"
+    assert "item.html" in compiles and any(kept.iterdir())
+    compiles.clear()
+    _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
+    _build(catalog, tmp_path / "site")
+    assert compiles == []
+
+
+def test_the_users_template_folder_is_private() -> None:
+    """Compiled templates are code a build runs: nobody else may write where they are kept."""
+    folder = template_cache.user_folder()
+    assert folder is not None
+    info = os.stat(folder)
+    assert info.st_uid == os.getuid() and info.st_mode & 0o777 == 0o700
 
 
 def test_cache_lives_beside_out_and_no_cache_ignores_it(catalog: Path, tmp_path: Path) -> None:

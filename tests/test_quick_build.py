@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator import build as build_module
-from generator import cache, units
+from generator import cache, template_cache, units
 from generator.build import BuildOptions, check
 from generator.problems import CatalogueError
 
@@ -259,9 +259,14 @@ def test_withdrawal_changes_counts_filters_and_feed_as_a_cold_build_does(catalog
     assert _tree(out) == _cold(catalog, tmp_path)
 
 
-def test_partial_edit_reaches_every_page_through_the_compiled_templates(catalog: Path, tmp_path: Path) -> None:
+def test_partial_edit_reaches_every_page_through_the_compiled_templates(
+        catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Compiled templates are kept between builds; a partial is part of every page that uses it,
-    so editing only the partial must not leave a page compiled with the old one."""
+    so editing only the partial must not leave a page compiled with the old one. The templates
+    compiled before the edit are removed."""
+    compiled = tmp_path / "compiled"
+    compiled.mkdir()
+    monkeypatch.setattr(template_cache, "user_folder", lambda: str(compiled))
     theme = tmp_path / "theme"
     (theme / "templates/_partials").mkdir(parents=True)
     default = Path(build_module.__file__).resolve().parent.parent / "themes/default/templates/_partials/footer.html"
@@ -273,7 +278,8 @@ def test_partial_edit_reaches_every_page_through_the_compiled_templates(catalog:
     _build(catalog, out, theme=theme)
     assert "承办：区政务公开办" in (out / "items/edu-enrolment-policy/index.html").read_text(encoding="utf-8")
     assert _tree(out) == _cold(catalog, tmp_path, theme=theme)
-    assert len(list((tmp_path / cache.CACHE_FOLDER / "site" / "templates").iterdir())) == 1
+    # Named "gkml-<theme folders>-<digest>-…": the set compiled before the edit is gone.
+    assert len({tuple(path.name.split("-")[1:3]) for path in compiled.iterdir()}) == 1
 
 
 def test_chain_of_replacements_across_three_catalogues(catalog: Path, tmp_path: Path) -> None:
