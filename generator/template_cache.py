@@ -13,13 +13,16 @@ A page's compiled code depends on every partial it includes and on gkml's own co
 template's files are named by a digest of all the theme's files and of gkml's code and library
 versions (:func:`cache.theme_digest`); Jinja checks the template's own source besides. One set
 is kept per theme folder: a build with a new digest removes that folder's older sets, so editing
-a theme does not pile files up, and two sites with two themes do not evict each other's.
+a theme does not pile files up, and two sites with two themes do not evict each other's. Another
+folder's set untouched for :data:`UNUSED_DAYS` is removed too (its theme may be long gone); were
+it still in use, its next build compiles it again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +31,7 @@ import jinja2
 from .cache import theme_digest
 
 PREFIX = "gkml-"
+UNUSED_DAYS = 30
 
 
 def user_folder() -> str | None:
@@ -49,10 +53,14 @@ def compiled_templates(theme_dirs: Sequence[Path], fallback: Path) -> jinja2.Fil
     slot = hashlib.sha256("\0".join(str(d.resolve()) for d in theme_dirs).encode()).hexdigest()[:16]
     prefix = f"{PREFIX}{slot}-"
     current = f"{prefix}{theme_digest(theme_dirs).hex()}-"
+    unused_since = time.time() - UNUSED_DAYS * 86400
     for name in os.listdir(folder):
-        if name.startswith(prefix) and not name.startswith(current):
-            try:
-                os.remove(os.path.join(folder, name))
-            except OSError:
-                pass          # another build removed it first
+        if not name.startswith(PREFIX) or name.startswith(current):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            if name.startswith(prefix) or os.stat(path).st_mtime < unused_since:
+                os.remove(path)
+        except OSError:
+            pass              # another build removed it first
     return jinja2.FileSystemBytecodeCache(folder, current + "%s.cache")

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from generator import template_cache
 from generator.build import BuildOptions, build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,20 @@ def build_site(catalog: Path, out: Path, content: Path | None = None, **options:
     options.setdefault("jobs", 1)
     build(BuildOptions(catalog=catalog, content=content, out=out, **options))  # type: ignore[arg-type]
     return out
+
+
+#: Jinja's own per-user folder for compiled templates (the tests keep theirs apart, below).
+USERS_TEMPLATE_FOLDER = template_cache.user_folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_templates_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests' builds keep compiled templates in a folder of the session, not the user's:
+    their themes live in temporary folders, each a set of its own."""
+    folder = tmp_path_factory.mktemp("compiled-templates")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(template_cache, "user_folder", lambda: str(folder))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import os
 import random
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import jinja2
@@ -24,8 +25,9 @@ from generator import build as build_module
 from generator import cache, outputs, qr, qr_fast, template_cache
 from generator.build import BuildOptions, BuildReport, build
 from generator.problems import CatalogueError
+from generator.theme import DEFAULT_THEME
 
-from .conftest import MINI, copy_catalog
+from .conftest import MINI, USERS_TEMPLATE_FOLDER, copy_catalog
 
 SEARCH_DIR = "pagefind"
 
@@ -352,10 +354,26 @@ def test_templates_are_kept_beside_out_where_the_user_has_no_safe_folder(
 
 def test_the_users_template_folder_is_private() -> None:
     """Compiled templates are code a build runs: nobody else may write where they are kept."""
-    folder = template_cache.user_folder()
+    folder = USERS_TEMPLATE_FOLDER()
     assert folder is not None
     info = os.stat(folder)
     assert info.st_uid == os.getuid() and info.st_mode & 0o777 == 0o700
+
+
+def test_another_theme_folders_templates_unused_for_a_month_are_removed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "compiled"
+    folder.mkdir()
+    old, recent, foreign = (folder / "gkml-aaaa-1111-x.cache", folder / "gkml-bbbb-2222-x.cache",
+                            folder / "__jinja2_x.cache")
+    for path in (old, recent, foreign):
+        path.write_bytes(b"")
+    month_ago = time.time() - (template_cache.UNUSED_DAYS + 1) * 86400
+    os.utime(old, (month_ago, month_ago))
+    os.utime(foreign, (month_ago, month_ago))
+    monkeypatch.setattr(template_cache, "user_folder", lambda: str(folder))
+    template_cache.compiled_templates([DEFAULT_THEME], tmp_path / "unused")
+    assert not old.exists() and recent.exists() and foreign.exists()   # another program's file stays
 
 
 def test_cache_lives_beside_out_and_no_cache_ignores_it(catalog: Path, tmp_path: Path) -> None:
