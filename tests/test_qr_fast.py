@@ -129,6 +129,15 @@ def test_cells_are_made_only_once_they_pay(monkeypatch: pytest.MonkeyPatch) -> N
     assert [_fast(url).svg(4, url) for url in urls[-5:]] == [qr.segno_svg(url, url) for url in urls[-5:]]
 
 
+def test_mode_is_segnos() -> None:
+    rng = random.Random(13)
+    texts = [url.encode("utf-8") for url in URLS] + [bytes(rng.randrange(256) for _ in range(rng.randint(0, 12)))
+                                                    for _ in range(3000)]
+    texts += [b"", b"0123", b"HTTPS://A.CN/", b"https://a.cn/", "漢字".encode("shift_jis"), b"a\x81\x40"]
+    for data in texts:
+        assert qr_fast._mode(data) == encoder.find_mode(data), data
+
+
 def test_mask_is_the_one_segnos_own_mask_choice_picks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Against segno's module-by-module scoring, not the drop-in that qr installs."""
     monkeypatch.setattr(encoder, "find_and_apply_best_mask", qr_fast.ORIGINAL)
