@@ -1,23 +1,26 @@
 """Read one YAML file safely, keeping the line and column of every key and value.
 
-Catalogue files are written by hand, so errors must point at a place in them. PyYAML's
-node tree carries those marks; we turn it into plain values and keep the tree, where the
-position of a path (``("items", 3, "name")``) is looked up when a message needs it.
+Catalogue files are written by hand, so errors must point at a place in them. libyaml's parser
+reports each key and value with its position (its *events*); we turn the events straight into
+plain values and keep each value's position beside it, looked up by path
+(``("items", 3, "name")``) when a message needs one.
 
 Refused, with a message instead of a crash: files over :data:`MAX_BYTES`, text that is
 not UTF-8, aliases (``*ref`` — the way "billion laughs" bombs multiply), duplicate keys
-(PyYAML would silently keep the last one) and nesting deep enough to exhaust the stack.
+(PyYAML would silently keep the last one) and nesting deeper than :data:`MAX_DEPTH`.
 """
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.composer import ComposerError
+from yaml.events import (AliasEvent, DocumentEndEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
+from yaml.nodes import ScalarNode
 
 from .problems import Position
 
@@ -34,132 +37,90 @@ class YamlSourceError(Exception):
         self.message = message
 
 
+#: Where a container's entries are written: for a mapping, key → (the key's mark, the value's
+#: mark); for a list, each element's mark (libyaml's marks: 0-based line, column, index).
+Marks = dict[str, tuple[Any, Any]] | list[Any]
+
+
 @dataclass
 class Document:
-    """A parsed file: its data, and the node tree PyYAML composed it from.
+    """A parsed file: its data, and where each of its values is written.
 
-    Positions are read from the nodes when a message needs one: a valid file asks for a few
-    per item, while a table of every value's position cost more than checking the file.
+    ``marks`` holds, by the ``id`` of each mapping and list of ``data`` (which the document
+    keeps alive), where its entries are written: a lookup walks ``data`` and these side by side.
     """
 
     path: Path
     data: Any
-    #: The composed root node (None for an empty file); every node carries its start mark.
-    root: Node | None = field(default=None, repr=False, compare=False)
-    #: Each long mapping node's keys (by id), indexed the first time a path goes through it.
-    _entries: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, init=False, repr=False,
-                                                              compare=False)
+    marks: dict[int, Marks] = field(default_factory=dict, repr=False, compare=False)
+    #: Where ``data`` itself starts (None for an empty file).
+    root_mark: Any = field(default=None, repr=False, compare=False)
 
     def at(self, path: PathKey) -> Position:
         """Where the value at ``path`` is written, or its nearest written ancestor."""
-        node = self.root
-        if node is None:
+        if self.root_mark is None:
             return Position()
+        value, mark = self.data, self.root_mark
         for step in path:
-            child = self._child(node, step)
-            if child is None:
+            found = self._child(value, step)
+            if found is None:
                 break
-            node = child
-        return _position(node)
+            value, mark, _ = found
+        return _position(mark)
 
     def each_at(self, path: PathKey) -> list[Position]:
         """Where each element of the list at ``path`` is written (none when it is not a list)."""
-        node = self._node(path)
-        return [_position(element) for element in node.value] if isinstance(node, SequenceNode) else []
+        found = self._exactly(path)
+        if found is None or not isinstance(found[0], list):
+            return []
+        return [_position(mark) for mark in self.marks[id(found[0])]]
 
     def key_at(self, path: PathKey) -> Position:
         """Where the key naming ``path`` is written (for unknown or misplaced keys)."""
-        parent = self._node(path[:-1]) if path else None
-        if isinstance(parent, MappingNode):
-            entry = self._entry(parent, path[-1])
-            if entry is not None:
-                return _position(entry[0])
+        if path:
+            found = self._exactly(path)
+            if found is not None and found[2] is not None:
+                return _position(found[2])
         return self.at(path)
 
-    def _node(self, path: PathKey) -> Node | None:
-        """The node at ``path`` exactly, or None when the path leads nowhere."""
-        node = self.root
+    def _exactly(self, path: PathKey) -> tuple[Any, Any, Any] | None:
+        """(value, its mark, its key's mark or None) at ``path`` exactly, or None."""
+        if self.root_mark is None:
+            return None
+        found: tuple[Any, Any, Any] | None = (self.data, self.root_mark, None)
         for step in path:
-            if node is None:
+            found = self._child(found[0], step)
+            if found is None:
                 return None
-            node = self._child(node, step)
-        return node
+        return found
 
-    def _child(self, node: Node, step: str | int) -> Node | None:
-        """The value node one step below ``node``: a mapping's key or a sequence's index."""
-        if isinstance(node, MappingNode):
-            entry = self._entry(node, step)
-            return None if entry is None else entry[1]
-        if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-            return node.value[step]
+    def _child(self, value: Any, step: str | int) -> tuple[Any, Any, Any] | None:
+        """(value, mark, key mark or None) one step below ``value``: a mapping's key or a list's index."""
+        if isinstance(value, dict):
+            if step in value:
+                key_mark, mark = self.marks[id(value)][step]    # type: ignore[call-overload]
+                return value[step], mark, key_mark
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            return value[step], self.marks[id(value)][step], None
         return None
 
-    def _entry(self, node: MappingNode, key: str | int) -> tuple[Node, Node] | None:
-        """The (key, value) nodes of ``key`` in a mapping; keys are unique plain text (parse saw to it)."""
-        pairs = node.value
-        if len(pairs) <= _SCANNED:
-            # An item's few keys: looking through them costs less than indexing them.
-            for pair in pairs:
-                if pair[0].value == key:
-                    return pair
-            return None
-        entries = self._entries.get(id(node))
-        if entries is None:
-            entries = self._entries[id(node)] = {k.value: (k, v) for k, v in pairs}
-        return entries.get(key)
 
-
-#: Mappings up to this many keys are looked through for a key; longer ones are indexed once.
-_SCANNED = 24
-
-
-def _position(node: Node) -> Position:
-    mark = node.start_mark
+def _position(mark: Any) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-#: The shortcuts below give PyYAML's own answers only while no path resolver is registered and
-#: no implicit resolver applies whatever the first character (``None``): true of SafeLoader.
-_SHORTCUT = None not in _Base.yaml_implicit_resolvers and not _Base.yaml_path_resolvers
-_COLLECTION_TAGS = {SequenceNode: _Base.DEFAULT_SEQUENCE_TAG, MappingNode: _Base.DEFAULT_MAPPING_TAG}
-
-
-class _Loader(_Base):  # type: ignore[misc, valid-type]
-    """libyaml's parser (about ten times faster than PyYAML's own) with quicker resolver calls.
-
-    The composer calls three resolver methods for every node. For a plain scalar PyYAML tries
-    the implicit resolvers (bool, int, float, null, timestamp …) registered for its first
-    character. Catalogue text mostly starts with a Chinese character, for which none is
-    registered, so the answer is ``str`` without trying any; the few other plain values
-    (``name``, ``title``, dates) repeat in a file and get PyYAML's answer once each.
-    """
-
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._plain_tags: dict[str, str] = {}
-
-    if _SHORTCUT:
-        def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-            if kind is not ScalarNode:
-                return _COLLECTION_TAGS[kind]
-            if not implicit[0]:                # quoted, or tagged "!": never resolved implicitly
-                return _STR
-            if value and value[0] not in self.yaml_implicit_resolvers:
-                return _STR
-            tag = self._plain_tags.get(value)
-            if tag is None:
-                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
-            return tag
-
-        # These two follow the path of each node for path resolvers: there are none to follow
-        # it for. The composer calls both for every node and ignores what they return, so any
-        # built-in taking the same arguments does: unlike a Python method, it needs no frame
-        # (about 3 % of parsing a file).
-        descend_resolver = operator.is_        # (current_node, current_index)
-        ascend_resolver = tuple                # ()
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: The implicit resolvers by first character. Catalogue text mostly starts with a Chinese
+#: character, for which none is registered, so it is text without trying any; the few other
+#: plain values (``name``, ``title``, dates) repeat in a file and get PyYAML's answer once each.
+#: This gives PyYAML's own answers only while no path resolver is registered and no implicit
+#: resolver applies whatever the first character (``None``): true of SafeLoader.
+_RESOLVERS = _Loader.yaml_implicit_resolvers
+assert None not in _RESOLVERS and not _Loader.yaml_path_resolvers
+_DONE = object()         # in a mapping: no key read yet (the next scalar is a key)
 
 
 def parse(path: Path, raw: bytes) -> Document:
@@ -179,9 +140,9 @@ def parse(path: Path, raw: bytes) -> Document:
         ) from None
     loader = _Loader(text)
     try:
-        root = loader.get_single_node()
-        data = _Converter(loader).value(root, 0, None) if root is not None else None
-        return Document(path, data, root)
+        document = Document(path, None)
+        document.data, document.root_mark = _read(loader, document.marks)
+        return document
     except YamlSourceError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -193,10 +154,131 @@ def parse(path: Path, raw: bytes) -> Document:
         raise YamlSourceError(pos, f"YAML 语法错误：{message}") from None
     except yaml.YAMLError as exc:
         raise YamlSourceError(Position(), f"YAML 语法错误：{exc}") from None
-    except RecursionError:
-        raise YamlSourceError(Position(), f"嵌套层次过深（超过 {MAX_DEPTH} 层）") from None
     finally:
         loader.dispose()
+
+
+def _read(loader: Any, marks: dict[int, Marks]) -> tuple[Any, Any]:
+    """(data, where it starts) from the parser's events, each value's marks filed in ``marks``.
+
+    One pass over libyaml's events, with no node objects: PyYAML's composer makes a node per
+    value and calls three Python resolver methods for it, which cost more than reading the
+    file. Problems are raised in the order they are written, so the first one is reported.
+    """
+    get = loader.get_event
+    get()                                    # the stream's start
+    if type(get()) is StreamEndEvent:        # the document's start, or an empty file
+        return None, None
+    # One object for each text repeated in the file (channels, subjects, laws cited): a file's
+    # unit then pickles each once, smaller and sooner loaded by the parent process.
+    share = {}.setdefault
+    plain_tags: dict[str, str] = {}
+    construct = loader.construct_object
+    stack: list[tuple[Any, Any, Any]] = []   # the open containers' parents: (container, marks, own mark)
+    container: Any = None                    # the open mapping or list (None: at the top)
+    entries: Any = None                      # its marks
+    own_mark: Any = None                     # where it starts
+    key: Any = _DONE                         # in a mapping: the key read, waiting for its value
+    key_mark: Any = None
+    root: Any = None
+    root_mark: Any = None
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is ScalarEvent:
+            value = event.value
+            if key is _DONE and type(container) is dict:
+                # A key: its text, whatever its tag (as PyYAML's constructor takes a key).
+                if value == "<<" and _tag(loader, event, plain_tags) == _MERGE:
+                    raise YamlSourceError(_position(event.start_mark), "不支持 YAML 合并键（<<）：请把内容直接写出")
+                if value in container:
+                    first = entries[value][0].line + 1
+                    raise YamlSourceError(
+                        _position(event.start_mark),
+                        f"键“{value}”重复（第 {first} 行已有）：同一层级的键只能出现一次",
+                    )
+                key, key_mark = value, event.start_mark
+                continue
+            tag = event.tag
+            if tag is None or tag == "!":
+                # PyYAML's resolver (as _tag, written out: this runs for every value).
+                if not event.implicit[0] or (value and value[0] not in _RESOLVERS):
+                    tag = _STR
+                else:
+                    tag = plain_tags.get(value)
+                    if tag is None:
+                        tag = plain_tags[value] = loader.resolve(ScalarNode, value, event.implicit)
+            if tag == _STR:
+                value = share(value, value)
+            else:
+                try:
+                    value = construct(ScalarNode(tag, value, event.start_mark, event.end_mark, event.style), deep=True)
+                except yaml.YAMLError:
+                    raise
+                except Exception:       # the value does not fit its type: ValueError, IndexError …
+                    raise YamlSourceError(_position(event.start_mark), _unreadable(value, tag)) from None
+            mark = event.start_mark
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if key is _DONE and type(container) is dict:
+                raise YamlSourceError(_position(event.start_mark), "键必须是简单文本")
+            mark = event.start_mark
+            if len(stack) > MAX_DEPTH:
+                raise YamlSourceError(_position(mark), f"嵌套层次过深（超过 {MAX_DEPTH} 层）")
+            value, new_entries = ({}, {}) if kind is MappingStartEvent else ([], [])
+            marks[id(value)] = new_entries
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            container, entries, own_mark = stack.pop()
+            key = _DONE
+            continue
+        elif kind is AliasEvent:
+            # Refused before any expansion could multiply it: reported where it is used (the
+            # key of a mapping value, the list holding it).
+            where = key_mark if type(container) is dict and key is not _DONE else own_mark
+            raise YamlSourceError(_position(where or event.start_mark), "不支持 YAML 别名（*引用）：请把内容直接写出")
+        elif kind is DocumentEndEvent:
+            following = get()
+            if type(following) is not StreamEndEvent:
+                raise ComposerError("expected a single document in the stream", root_mark,
+                                    "but found another document", following.start_mark)
+            return root, root_mark
+        else:
+            raise ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
+        # A value (scalar, or a mapping or list just opened) goes where the open container wants it.
+        if type(container) is dict:
+            container[key] = value
+            entries[key] = (key_mark, mark)
+            key = _DONE
+        elif container is not None:
+            container.append(value)
+            entries.append(mark)
+        else:
+            root, root_mark = value, mark
+        if kind is not ScalarEvent:
+            stack.append((container, entries, own_mark))
+            container, entries, own_mark = value, new_entries, mark
+
+
+def _tag(loader: Any, event: ScalarEvent, plain_tags: dict[str, str]) -> str:
+    """The tag PyYAML's resolver gives a scalar: quoted text (or tagged "!") is never resolved
+    implicitly, nor plain text whose first character no implicit resolver is registered for;
+    the rest gets PyYAML's own answer, once per text."""
+    tag = event.tag
+    if tag is not None and tag != "!":
+        return tag
+    value = event.value
+    if not event.implicit[0] or (value and value[0] not in _RESOLVERS):
+        return _STR
+    tag = plain_tags.get(value)
+    if tag is None:
+        tag = plain_tags[value] = loader.resolve(ScalarNode, value, event.implicit)
+    return tag
+
+
+def _unreadable(value: str, tag: str) -> str:
+    if tag == _TIMESTAMP:
+        # PyYAML reads 2024-13-01 as a date, then cannot make one of it.
+        return f"“{value}”不是有效的日期：请写成实际存在的日期，如 2024-03-01（年-月-日）"
+    return f"“{value}”不能按 YAML 标记“{tag.rsplit(':', 1)[-1]}”读取：请改正取值，或去掉标记（如 !!int）"
 
 
 def _explain(exc: yaml.MarkedYAMLError) -> str:
@@ -219,77 +301,6 @@ def _explain(exc: yaml.MarkedYAMLError) -> str:
         if problem.startswith(english):
             return chinese
     return problem or str(exc)
-
-
-class _Converter:
-    """Turns the composed nodes into plain values, refusing what a catalogue may not hold.
-
-    Problems are raised in the order they are written in the file, so the first one is reported.
-    """
-
-    def __init__(self, loader: Any):
-        self.construct = loader.construct_object
-        self.seen: set[int] = set()
-        # One object for each text repeated in the file (channels, subjects, laws cited): a
-        # file's unit then pickles each once, smaller and sooner loaded by the parent process.
-        texts: dict[str, str] = {}
-        self.share = texts.setdefault
-
-    def value(self, node: Node, depth: int, where: Node | None) -> Any:
-        """``node``'s value; ``where``: the node an alias of it is reported at (None: itself)."""
-        if isinstance(node, ScalarNode):
-            return node.value if node.tag == _STR else self.scalar(node)
-        # An alias makes the composer reuse one node object; meeting a node twice means an
-        # alias, refused before any expansion could multiply it.
-        if id(node) in self.seen:
-            raise YamlSourceError(_position(where or node), "不支持 YAML 别名（*引用）：请把内容直接写出")
-        self.seen.add(id(node))
-        if depth > MAX_DEPTH:
-            raise YamlSourceError(_position(node), f"嵌套层次过深（超过 {MAX_DEPTH} 层）")
-        if isinstance(node, MappingNode):
-            return self.mapping(node, depth)
-        if isinstance(node, SequenceNode):
-            return [self.share(child.value, child.value) if child.tag == _STR and isinstance(child, ScalarNode)
-                    else self.value(child, depth + 1, node) for child in node.value]
-        return self.construct(node, deep=True)
-
-    def scalar(self, node: ScalarNode) -> Any:
-        try:
-            return self.construct(node, deep=True)
-        except ValueError:
-            # PyYAML reads 2024-13-01 as a date, then cannot make one of it.
-            raise YamlSourceError(_position(node), f"“{node.value}”不是有效的日期：请写成实际存在的日期，"
-                                  "如 2024-03-01（年-月-日）") from None
-
-    def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            # The usual key is plain text not yet used in this mapping; any other is looked at closely.
-            if key_node.tag != _STR or not isinstance(key_node, ScalarNode) or key in result:
-                key = self.key(node, key_node, result)
-            # Plain text is most of a catalogue: taken as it is, without a call for each value.
-            if value_node.tag == _STR and isinstance(value_node, ScalarNode):
-                result[key] = self.share(value_node.value, value_node.value)
-            else:
-                result[key] = self.value(value_node, depth + 1, key_node)
-        return result
-
-    @staticmethod
-    def key(node: MappingNode, key_node: Node, earlier: dict[str, Any]) -> str:
-        """The text of one of ``node``'s keys; ``earlier``: its keys before this one."""
-        if not isinstance(key_node, ScalarNode):
-            raise YamlSourceError(_position(key_node), "键必须是简单文本")
-        if key_node.tag == _MERGE:
-            raise YamlSourceError(_position(key_node), "不支持 YAML 合并键（<<）：请把内容直接写出")
-        key = key_node.value       # what the constructor gives for a scalar key, whatever its tag
-        if key in earlier:
-            first = next(k for k, _ in node.value if k.value == key)
-            raise YamlSourceError(
-                _position(key_node),
-                f"键“{key}”重复（第 {first.start_mark.line + 1} 行已有）：同一层级的键只能出现一次",
-            )
-        return key
 
 
 def load(path: Path) -> Document:

@@ -120,3 +120,31 @@ def test_each_element_of_a_list_has_its_position() -> None:
     doc = parse(Path("a.yaml"), b"items:\n  - id: a\n  -   id: b\nname: x\n")
     assert doc.each_at(("items",)) == [doc.at(("items", 0)), doc.at(("items", 1))] == [(2, 5), (3, 7)]
     assert doc.each_at(("name",)) == [] and doc.each_at(("missing",)) == []
+
+
+def test_a_value_that_does_not_fit_its_tag_is_an_error_not_a_crash() -> None:
+    """PyYAML's constructors raise IndexError, binascii errors … on such values."""
+    for text, shown in (('k: !!int ""\n', "“”不能按 YAML 标记“int”读取"), ("k: !!float abc\n", "“abc”不能按 YAML 标记“float”读取"),
+                        ("k: 2024-13-01\n", "不是有效的日期")):
+        with pytest.raises(YamlSourceError) as info:
+            parse(Path("a.yaml"), text.encode())
+        assert shown in info.value.message and tuple(info.value.position) == (1, 4), text
+
+
+def test_an_alias_of_a_scalar_is_refused_too() -> None:
+    with pytest.raises(YamlSourceError) as info:
+        parse(Path("a.yaml"), "name: &n 招生\nother: *n\n".encode())
+    assert "别名" in info.value.message and tuple(info.value.position) == (2, 1)
+
+
+def test_a_second_document_is_refused() -> None:
+    with pytest.raises(YamlSourceError) as info:
+        parse(Path("a.yaml"), b"id: a\n---\nid: b\n")
+    assert info.value.message.startswith("YAML 语法错误") and info.value.position.line == 2
+
+
+def test_the_first_problem_written_is_the_one_reported() -> None:
+    """Values are read in the order they are written: a bad date before a syntax error below it."""
+    with pytest.raises(YamlSourceError) as info:
+        parse(Path("a.yaml"), "a: 2024-13-01\nb: [1, 2\n".encode())
+    assert "日期" in info.value.message and info.value.position.line == 1
