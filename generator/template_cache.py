@@ -54,7 +54,11 @@ def compiled_templates(theme_dirs: Sequence[Path], fallback: Path) -> jinja2.Fil
     prefix = f"{PREFIX}{slot}-"
     current = f"{prefix}{theme_digest(theme_dirs).hex()}-"
     unused_since = time.time() - UNUSED_DAYS * 86400
-    for name in os.listdir(folder):
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        names = []            # tidied another time; Jinja reports a folder it cannot use
+    for name in names:
         if not name.startswith(PREFIX) or name.startswith(current):
             continue
         path = os.path.join(folder, name)
