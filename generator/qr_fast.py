@@ -298,8 +298,31 @@ def install() -> None:
 
 # --- Per version and error level: codewords, placement, format information ------------------
 
+class _Flips(dict[int, int]):
+    """Byte value → the XOR of its set bits' entries (a linear map over GF(2), as Reed–Solomon
+    and the placement of a codeword are), made from the 8 single-bit entries when a value is
+    first met.
+
+    Lazily: a site's codes share their base URL and padding, so most codeword positions meet
+    one or two values and the rest a few dozen (an item id's characters), where all 256 for
+    every position of a layout table would take 3 MB for a 29×29 symbol and grow with the
+    third power of its size."""
+
+    def __init__(self, singles: list[int]):
+        super().__init__()
+        self.singles = singles
+
+    def __missing__(self, value: int) -> int:
+        flips = 0
+        for bit, single in enumerate(self.singles):
+            if value >> bit & 1:
+                flips ^= single
+        self[value] = flips
+        return flips
+
+
 #: Per position in a block, per byte value: error correction codewords (see _reed_solomon_table).
-_RsTable = tuple[tuple[int, ...], ...]
+_RsTable = tuple[_Flips, ...]
 #: A data block: (first codeword, end, its table, number of error correction codewords).
 _Block = tuple[int, int, _RsTable, int]
 
@@ -374,27 +397,6 @@ class _Tables:
         self.cells = tuple(cells)
 
 
-class _Flips(dict[int, int]):
-    """Byte value → the layout bits it flips, at one data codeword position.
-
-    Made from the position's 8 single-bit entries when a value is first met: a site's codes
-    share their base URL and padding, so most positions meet one or two values and the rest a
-    few dozen (an item id's characters), where all 256 for every position would take 3 MB for
-    a 29×29 symbol and grow with the third power of its size."""
-
-    def __init__(self, singles: list[int]):
-        super().__init__()
-        self.singles = singles
-
-    def __missing__(self, value: int) -> int:
-        flips = 0
-        for bit, single in enumerate(self.singles):
-            if value >> bit & 1:
-                flips ^= single
-        self[value] = flips
-        return flips
-
-
 @functools.cache
 def _tables(version: int, error: int) -> _Tables:
     width = encoder.calc_matrix_size(version)
@@ -443,18 +445,14 @@ def _reed_solomon_table(num_data: int, error_words: int) -> _RsTable:
     ec_info = SimpleNamespace(num_blocks=1, num_total=num_data + error_words, num_data=num_data)
     rows = []
     for k in range(num_data):
-        row = [0] * 256
+        singles = []
         for bit in range(8):
             block = [0] * num_data
             block[k] = 1 << bit
             # make_blocks reads the data codewords through the buffer's toints().
             _, (ecc,) = encoder.make_blocks((ec_info,), SimpleNamespace(toints=lambda block=block: iter(block)))
-            row[1 << bit] = int.from_bytes(ecc, "big")
-        for value in range(1, 256):
-            rest = value & (value - 1)          # value without its lowest bit
-            if rest:
-                row[value] = row[rest] ^ row[value ^ rest]
-        rows.append(tuple(row))
+            singles.append(int.from_bytes(ecc, "big"))
+        rows.append(_Flips(singles))
     return tuple(rows)
 
 

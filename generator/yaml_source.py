@@ -140,9 +140,8 @@ def parse(path: Path, raw: bytes) -> Document:
         ) from None
     loader = _Loader(text)
     try:
-        document = Document(path, None)
-        document.data, document.root_mark = _read(loader, document.marks)
-        return document
+        data, marks, root_mark = _read(loader)
+        return Document(path, data, marks, root_mark)
     except YamlSourceError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -158,17 +157,18 @@ def parse(path: Path, raw: bytes) -> Document:
         loader.dispose()
 
 
-def _read(loader: Any, marks: dict[int, Marks]) -> tuple[Any, Any]:
-    """(data, where it starts) from the parser's events, each value's marks filed in ``marks``.
+def _read(loader: Any) -> tuple[Any, dict[int, Marks], Any]:
+    """(data, its values' marks by container, where it starts) from the parser's events.
 
     One pass over libyaml's events, with no node objects: PyYAML's composer makes a node per
     value and calls three Python resolver methods for it, which cost more than reading the
     file. Problems are raised in the order they are written, so the first one is reported.
     """
+    marks: dict[int, Marks] = {}
     get = loader.get_event
     get()                                    # the stream's start
     if type(get()) is StreamEndEvent:        # the document's start, or an empty file
-        return None, None
+        return None, marks, None
     # One object for each text repeated in the file (channels, subjects, laws cited): a file's
     # unit then pickles each once, smaller and sooner loaded by the parent process.
     share = {}.setdefault
@@ -187,9 +187,20 @@ def _read(loader: Any, marks: dict[int, Marks]) -> tuple[Any, Any]:
         kind = type(event)
         if kind is ScalarEvent:
             value = event.value
+            tag = event.tag
+            if tag is None or tag == "!":
+                # PyYAML's resolver: quoted text (or tagged "!") is never resolved implicitly,
+                # nor plain text whose first character no implicit resolver is registered for;
+                # the rest gets PyYAML's own answer, once per text.
+                if not event.implicit[0] or (value and value[0] not in _RESOLVERS):
+                    tag = _STR
+                else:
+                    tag = plain_tags.get(value)
+                    if tag is None:
+                        tag = plain_tags[value] = loader.resolve(ScalarNode, value, event.implicit)
             if key is _DONE and type(container) is dict:
                 # A key: its text, whatever its tag (as PyYAML's constructor takes a key).
-                if value == "<<" and _tag(loader, event, plain_tags) == _MERGE:
+                if tag == _MERGE:
                     raise YamlSourceError(_position(event.start_mark), "不支持 YAML 合并键（<<）：请把内容直接写出")
                 if value in container:
                     first = entries[value][0].line + 1
@@ -199,15 +210,6 @@ def _read(loader: Any, marks: dict[int, Marks]) -> tuple[Any, Any]:
                     )
                 key, key_mark = value, event.start_mark
                 continue
-            tag = event.tag
-            if tag is None or tag == "!":
-                # PyYAML's resolver (as _tag, written out: this runs for every value).
-                if not event.implicit[0] or (value and value[0] not in _RESOLVERS):
-                    tag = _STR
-                else:
-                    tag = plain_tags.get(value)
-                    if tag is None:
-                        tag = plain_tags[value] = loader.resolve(ScalarNode, value, event.implicit)
             if tag == _STR:
                 value = share(value, value)
             else:
@@ -240,7 +242,7 @@ def _read(loader: Any, marks: dict[int, Marks]) -> tuple[Any, Any]:
             if type(following) is not StreamEndEvent:
                 raise ComposerError("expected a single document in the stream", root_mark,
                                     "but found another document", following.start_mark)
-            return root, root_mark
+            return root, marks, root_mark
         else:
             raise ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
         # A value (scalar, or a mapping or list just opened) goes where the open container wants it.
@@ -256,22 +258,6 @@ def _read(loader: Any, marks: dict[int, Marks]) -> tuple[Any, Any]:
         if kind is not ScalarEvent:
             stack.append((container, entries, own_mark))
             container, entries, own_mark = value, new_entries, mark
-
-
-def _tag(loader: Any, event: ScalarEvent, plain_tags: dict[str, str]) -> str:
-    """The tag PyYAML's resolver gives a scalar: quoted text (or tagged "!") is never resolved
-    implicitly, nor plain text whose first character no implicit resolver is registered for;
-    the rest gets PyYAML's own answer, once per text."""
-    tag = event.tag
-    if tag is not None and tag != "!":
-        return tag
-    value = event.value
-    if not event.implicit[0] or (value and value[0] not in _RESOLVERS):
-        return _STR
-    tag = plain_tags.get(value)
-    if tag is None:
-        tag = plain_tags[value] = loader.resolve(ScalarNode, value, event.implicit)
-    return tag
 
 
 def _unreadable(value: str, tag: str) -> str:
