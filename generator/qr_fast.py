@@ -87,9 +87,10 @@ class _Grid:
     transpose: Callable[[bytes], tuple[bytes, ...]]
     #: Per mask: a bit on every masked module of the layout...
     mask_bits: tuple[int, ...]
-    #: ... and that XOR itself moved one cell right or one line down. Masking is XOR, so
-    #: whether a module differs from its left neighbour (or the one above) in the masked
-    #: symbol is the same in the plain symbol, XOR these (``x ^ x >> 1`` of both).
+    #: ... and a bit on every module (of :attr:`left_pairs`, :attr:`up_pairs`) the mask turns
+    #: and its left neighbour (the one above) not, or the other way round. Masking is XOR, so
+    #: whether a module matches its neighbour in the masked symbol is whether it does in the
+    #: plain symbol, XOR this: one operation per mask instead of three (see _best_mask).
     mask_across: tuple[int, ...]
     mask_down: tuple[int, ...]
     #: A bit on every module (not on edges).
@@ -125,10 +126,11 @@ def _grid(width: int) -> _Grid:
                 cells[(i + 1) * side + j + 1] = 1
                 cells[area + (j + 1) * side + i + 1] = 1
         mask_bits.append(int(cells.translate(_BITS_TO_DIGITS), 2))
+    left_pairs, up_pairs = modules & (modules >> 1), modules & (modules >> side)
     return _Grid(width, side, operator.itemgetter(*(slice(j, None, side) for j in range(side))),
-                 tuple(mask_bits), tuple(bits ^ (bits >> 1) for bits in mask_bits),
-                 tuple(bits ^ (bits >> side) for bits in mask_bits),
-                 modules, width * width, modules >> 1, modules & (modules >> 1), modules & (modules >> side))
+                 tuple(mask_bits), tuple(left_pairs & (bits ^ (bits >> 1)) for bits in mask_bits),
+                 tuple(up_pairs & (bits ^ (bits >> side)) for bits in mask_bits),
+                 modules, width * width, modules >> 1, left_pairs, up_pairs)
 
 
 def _function_matrix(width: int) -> tuple[bytearray, ...]:
@@ -161,27 +163,32 @@ def _matrix(rows: bytes, grid: _Grid) -> tuple[bytearray, ...]:
 
 # --- Mask choice: segno's penalty rules (ISO/IEC 18004 7.8.3), quirks included -----------------
 
-def _n1_n2_n4(grid: _Grid, dark: int, differs_left: int, differs_up: int) -> tuple[int, int, int]:
+def _n1_n2_n4(grid: _Grid, dark: int, same_left: int, same_up: int) -> tuple[int, int, int]:
     """N1, N2 and N4 of a layout (one call per mask: the rules' own calls were a fifth of it).
 
-    ``differs_left`` and ``differs_up`` are ``dark`` XOR its left neighbour and XOR the module
-    above (``dark >> 1``, ``dark >> side``). ``x ^ (x & y)`` is ``x & ~y`` without a negative
-    integer: Python's ``~`` of a big integer is −(y + 1), and ANDing with it costs twice as much.
+    ``same_left`` and ``same_up``: a bit on every module of the colour of its left neighbour,
+    and of the one above (see :func:`_same`).
     """
-    # A bit on every module of the colour of its left neighbour, and of the one above.
-    same_left = grid.left_pairs ^ (grid.left_pairs & differs_left)
-    same_up = grid.up_pairs ^ (grid.up_pairs & differs_up)
     # N1, runs: a run of n ≥ 5 equal modules in a row or column scores n − 2, that is one per
-    # 5-module window inside the run (n − 4) plus 2 for the run's first window.
+    # 5-module window inside the run (n − 4) plus 2 for the run's first window: 3 per window,
+    # less 2 for each window that follows another.
     pairs = same_left & (same_left >> 1)
     windows = pairs & (pairs >> 2)
-    n1 = windows.bit_count() + 2 * (windows ^ (windows & (windows >> 1))).bit_count()
+    n1 = 3 * windows.bit_count() - 2 * (windows & (windows >> 1)).bit_count()
     # N2, blocks: 3 per 2×2 block of one colour (the column grid holds each block again).
     n2 = 3 * ((same_left & same_up & (same_up >> 1)).bit_count() // 2)
     # N4, dark share: 10 per 5 % away from half, in segno's float arithmetic (each module is
     # in the layout twice).
     percent = float(dark.bit_count() // 2) / grid.modules_count
     return n1, n2, 10 * int(abs(percent * 100 - 50) / 5)
+
+
+def _same(grid: _Grid, dark: int) -> tuple[int, int]:
+    """(same_left, same_up) of a layout: its modules of the colour of their left neighbour, and
+    of the one above. ``x ^ (x & y)`` is ``x & ~y`` without a negative integer: Python's ``~``
+    of a big integer is −(y + 1), and ANDing with it costs twice as much."""
+    differs_left, differs_up = dark ^ (dark >> 1), dark ^ (dark >> grid.side)
+    return grid.left_pairs ^ (grid.left_pairs & differs_left), grid.up_pairs ^ (grid.up_pairs & differs_up)
 
 
 def _n3(grid: _Grid, dark: int, left: int) -> int:
@@ -225,9 +232,8 @@ def mask_scores(matrix: Sequence[bytes | bytearray]) -> tuple[int, int, int, int
     grid = _grid(len(matrix))
     rows = _rows_grid(matrix, grid)
     dark = _dark(rows + b"".join(grid.transpose(rows)))
-    left = dark >> 1
-    n1, n2, n4 = _n1_n2_n4(grid, dark, dark ^ left, dark ^ (dark >> grid.side))
-    return n1, n2, _n3(grid, dark, left), n4
+    n1, n2, n4 = _n1_n2_n4(grid, dark, *_same(grid, dark))
+    return n1, n2, _n3(grid, dark, dark >> 1), n4
 
 
 _EDGE_TO_LIGHT = bytes.maketrans(_EDGE, b"0")
@@ -251,11 +257,11 @@ def _best_mask(grid: _Grid, plain: int) -> tuple[int, int]:
     N3 costs the most to score, so it is scored last, from the mask with the lowest N1 + N2 +
     N4 up, and not at all for a mask that cannot win even with the least N3 (about half of
     them)."""
-    across, down = plain ^ (plain >> 1), plain ^ (plain >> grid.side)
+    same_left, same_up = _same(grid, plain)
     partial = []
     for mask, (bits, mask_across, mask_down) in enumerate(zip(grid.mask_bits, grid.mask_across, grid.mask_down)):
         dark = plain ^ bits
-        partial.append((sum(_n1_n2_n4(grid, dark, across ^ mask_across, down ^ mask_down)), mask, dark))
+        partial.append((sum(_n1_n2_n4(grid, dark, same_left ^ mask_across, same_up ^ mask_down)), mask, dark))
     partial.sort()                        # by score, then mask: the first mask of a score first
     best_score, best_mask, best_dark = -1, 0, plain
     for score, mask, dark in partial:
