@@ -192,3 +192,76 @@ def test_a_date_that_does_not_exist_is_an_error_at_its_place(tmp_path: Path) -> 
     assert run.code == 1
     assert "/domains/compulsory-education.yaml:5:10: error: “2022-13-30”不是有效的日期" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_mapping_or_list_where_text_belongs_is_an_error_at_its_place(catalog: Path) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, "content: [招生范围, 招生对象, 招生程序]", "content: [{招生范围: 全区}, {招生范围: 全区}, [招生对象]]")
+    found = errors(catalog)
+    line = line_of(path, "{招生范围: 全区}")
+    text = path.read_text(encoding="utf-8").splitlines()[line - 1]
+    mapping = [m for m in found if "不能是“键: 值”形式的映射" in m["message"]]
+    assert [(int(m["line"]), int(m["col"])) for m in mapping] == [(line, text.index("{") + 1),
+                                                                  (line, text.rindex("{") + 1)]
+    assert "“content”（公开内容（要素））应为文本" in mapping[0]["message"]
+    assert any("不能是列表" in m["message"] and int(m["col"]) == text.index("[招生对象]") + 1 for m in found)
+
+
+# --- the quick check of a valid file (validate._clean) ----------------------------------------
+
+#: Edits to the mini catalogue's first item: each makes the general checks report something.
+EDITS = [
+    ("    subject: 区教育局\n", ""),                                    # a required field missing
+    ("    subject: 区教育局\n", "    subject: ''\n"),                   # … empty
+    ("    subject: 区教育局\n", "    subject: '  '\n"),                 # … blank
+    ("    mode: 主动\n", "    mode: 主动公开\n"),                       # not a listed value
+    ("    mode: 主动\n", "    mode: 1\n"),                              # not text
+    ("    mode: 主动\n", "    mode: 主动\n    mood: 好\n"),             # an unknown key
+    ("    name: 招生入学政策\n", "    name: \"招生\\n入学政策\"\n"),    # two lines in a one-line field
+    ("  - id: edu-enrolment-policy\n", "  - id: Edu_Policy\n"),         # a malformed id
+    ("updated: 2022-09-30", "updated: '2022-09-30'"),                   # a date written as text
+    ("updated: 2022-09-30", "updated: 2022-09-30 10:00:00"),            # a date and time
+    ("content: [招生范围, 招生对象, 招生程序]", "content: [招生范围, 招生范围]"),   # a repeated element
+    ("content: [招生范围, 招生对象, 招生程序]", "content: [招生范围, 3]"),          # an element not text
+    ("content: [招生范围, 招生对象, 招生程序]", "content: 招生范围"),               # not a list
+    ("channels: [政府网站, 两微一端, 公开查阅点]", "channels: [政府网站, 网站]"),   # an element not listed
+    ("        kind: 法律\n", "        kind: 法规\n"),                                # in a list of mappings
+    ("        kind: 法律\n", "        kind: 法律\n        page: 3\n"),
+    ("      - title: 中华人民共和国义务教育法\n        kind: 法律\n", "      - 中华人民共和国义务教育法\n"),
+    ("      - date: 2022-09-30\n", "      - date: 2022-09-31x\n"),
+]
+
+
+def _problems(path: Path, quick: bool, monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    from generator import validate
+    from generator.problems import Problems
+    from generator.yaml_source import load
+
+    site = load(path.parent.parent / "site.yaml").data
+    problems = Problems()
+    with monkeypatch.context() as patch:
+        if not quick:
+            patch.setattr(validate, "_clean", lambda data, rules: False)
+        validate.check_catalogue("domain", load(path), validate.site_vocabulary(site), problems)
+    return [(p.severity, p.position, p.message) for p in problems.items]
+
+
+@pytest.mark.parametrize("old, new", EDITS)
+def test_the_quick_check_reports_what_the_general_checks_report(catalog: Path, old: str, new: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    path = catalog / "domains" / "compulsory-education.yaml"
+    replace_in(path, old, new)
+    general = _problems(path, False, monkeypatch)
+    assert general, "each edit is one the general checks report"
+    assert _problems(path, True, monkeypatch) == general
+
+
+def test_a_valid_file_passes_the_quick_check_alone(catalog: Path) -> None:
+    from generator import fields, validate
+    from generator.yaml_source import load
+
+    site = load(catalog / "site.yaml").data
+    for kind, folder in (("domain", "domains"), ("community", "community")):
+        for path in sorted((catalog / folder).glob("*.yaml")):
+            data = load(path).data
+            assert validate._clean(data, validate._rules(fields.CATALOGUE_FIELDS, kind, validate.site_vocabulary(site)))
