@@ -126,10 +126,15 @@ def append_item(text: str, item: dict[str, Any]) -> str:
 
 def enable_in_site(text: str, key: str, ident: str) -> str | None:
     """site.yaml with ``ident`` added to its ``domains:``/``community:`` list (None: already there)."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        raise ScaffoldError("site.yaml 有 YAML 语法错误（运行 gkml validate 查看）") from None
+    if root is not None and not isinstance(root, MappingNode):
+        raise ScaffoldError("site.yaml 应为“键: 值”形式的映射")
     listed = _mapping_value(root, key) if root is not None else None
-    data = yaml.safe_load(text) or {}
-    if ident in (data.get(key) or []):
+    present = (yaml.safe_load(text) or {}).get(key)
+    if isinstance(present, list) and ident in present:
         return None
     lines = text.splitlines()
     if listed is None or (listed.tag.endswith(":null")):

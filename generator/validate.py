@@ -42,10 +42,14 @@ class Vocabulary:
 
 def site_vocabulary(site: dict[str, Any] | None) -> Vocabulary:
     site = site if isinstance(site, dict) else {}
-    extra = [c for c in site.get("channels") or [] if isinstance(c, str)]
-    levels = [lv for lv in site.get("levels") or [] if isinstance(lv, str)]
+    extra, levels = _texts(site.get("channels")), _texts(site.get("levels"))
     channels = std.STANDARD_CHANNELS + tuple(c for c in extra if c not in std.STANDARD_CHANNELS)
     return Vocabulary(channels=channels, levels=tuple(levels) or std.DEFAULT_LEVELS)
+
+
+def _texts(value: Any) -> list[str]:
+    """The text elements of what should be a list of text (the checks report the rest)."""
+    return [element for element in value if isinstance(element, str)] if isinstance(value, list) else []
 
 
 def validate_sources(sources: Sources, problems: Problems) -> None:
@@ -287,7 +291,8 @@ def _check_item_rules(doc: Document, item: dict[str, Any], path: PathKey, proble
     if item.get("audience_group") and item.get("audience") == "全社会":
         problems.warning(doc.path, doc.key_at(path + ("audience_group",)),
                          "公开对象为“全社会”时不需要 audience_group（特定群体名称）")
-    for i, basis in enumerate(item.get("basis") or []):
+    bases = item.get("basis")
+    for i, basis in enumerate(bases if isinstance(bases, list) else ()):
         number = basis.get("number") if isinstance(basis, dict) else None
         if isinstance(number, str) and normalise_number(number) != number:
             problems.warning(doc.path, doc.at(path + ("basis", i, "number")),
@@ -318,7 +323,8 @@ def facts_of(kind: str, doc: Document) -> FileFacts:
     data = doc.data if isinstance(doc.data, dict) else {}
     ids: list[tuple[str, Position]] = []
     references: list[tuple[str, str, Position]] = []
-    for i, item in enumerate(data.get("items") or []):
+    items = data.get("items")
+    for i, item in enumerate(items if isinstance(items, list) else ()):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             continue
         ids.append((item["id"], doc.at(("items", i, "id"))))

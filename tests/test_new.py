@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from generator import standard_lists as std
-from generator.scaffold import append_item, enable_in_site
+from generator.scaffold import ScaffoldError, append_item, enable_in_site
 
 from .conftest import MINI, ROOT, copy_catalog
 from .helpers import Run, gkml
@@ -171,3 +171,24 @@ def test_enable_in_site_edits_flow_and_block_lists(site: str, expected: list[str
     result = enable_in_site(site, "domains", "c")
     assert result is not None and yaml.safe_load(result)["domains"] == expected
     assert enable_in_site(result, "domains", "c") is None
+
+
+@pytest.mark.parametrize("site, reason", [
+    ("domains: 5\n", "site.yaml 中的 domains 应为列表"),
+    ("- a\n- b\n", "site.yaml 应为“键: 值”形式的映射"),
+    ("domains: [a, b\n", "site.yaml 有 YAML 语法错误"),
+])
+def test_enable_in_site_explains_a_site_file_it_cannot_edit(site: str, reason: str) -> None:
+    with pytest.raises(ScaffoldError, match=reason):
+        enable_in_site(site, "domains", "c")
+
+
+def test_new_with_enable_and_a_broken_site_file_creates_the_catalogue_and_says_why(catalog: Path) -> None:
+    (catalog / "site.yaml").write_text("- 不是映射\n", encoding="utf-8")
+    run = gkml("new", "community", "--catalog", catalog, "--id", "village-committee", "--name", "示例村村务公开目录",
+               "--source", "中华人民共和国村民委员会组织法", "--updated", "2024-05-01", "--item-id", "cw-finance",
+               "--item-name", "财务收支", "--group", "财务", "--category", "集体财务", "--subject", "村民委员会",
+               "--channels", "政府网站", "--enable", "--yes")
+    assert run.code == 0 and "Traceback" not in run.stderr
+    assert "未能自动启用：site.yaml 应为“键: 值”形式的映射" in run.stderr
+    assert (catalog / "community" / "village-committee.yaml").is_file()

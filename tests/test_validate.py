@@ -265,3 +265,19 @@ def test_a_valid_file_passes_the_quick_check_alone(catalog: Path) -> None:
         for path in sorted((catalog / folder).glob("*.yaml")):
             data = load(path).data
             assert validate._clean(data, validate._rules(fields.CATALOGUE_FIELDS, kind, validate.site_vocabulary(site)))
+
+
+@pytest.mark.parametrize("file, old, new, message", [
+    ("domains/compulsory-education.yaml", "items:\n", "items: 5\nold_items:\n", "“items”（公开事项）应为列表"),
+    ("domains/compulsory-education.yaml", "    basis:\n      - title: 中华人民共和国义务教育法\n        kind: 法律\n"
+     "      - title: 中华人民共和国政府信息公开条例\n        kind: 行政法规\n        number: 国务院令第711号\n",
+     "    basis: 2024-01-01\n", "“basis”（公开依据）应为列表"),
+    ("site.yaml", "channels: [居务公开栏, 社区云]", "channels: 2024-01-01", "“channels”"),
+    ("site.yaml", "levels: [县级, 乡级]", "levels: 3.5", "“levels”"),
+])
+def test_a_value_of_the_wrong_shape_is_reported_not_a_crash(catalog: Path, file: str, old: str, new: str,
+                                                            message: str) -> None:
+    replace_in(catalog / file, old, new)
+    found = errors(catalog)
+    assert any(message in m["message"] and m["path"].endswith(file.split("/")[-1]) for m in found), \
+        [m["message"] for m in found]
