@@ -80,7 +80,7 @@ def produce(ctx: "RenderContext", output: Output) -> bytes:
 
 
 #: Steps that add files to the output folder from the model (the search index), run beside
-#: the render (build.py): each gets the render context, the staging folder, an event set when
+#: the render (render_stage.py): each gets the render context, the staging folder, an event set when
 #: the build is given up, which it should check between long steps, and one set while the
 #: render workers still run (and hold their memory).
 Finisher = Callable[["RenderContext", Path, threading.Event | None, threading.Event | None], None]

@@ -15,7 +15,7 @@ piece must start an indexed word. ICU splits many words jieba keeps whole (特�
 half the weight of the word (see :func:`_pieces`).
 
 The records are made from the model, not from rendered pages, so the index is written while
-the pages are (build.py runs this finisher beside the render workers). Pagefind has been
+the pages are (render_stage.py runs this finisher beside the render workers). Pagefind has been
 reported to run out of memory above ~30,000 pages, so a large site is split into parts of at
 most :data:`SPLIT_THRESHOLD` items, one Pagefind run each, whole catalogues kept together where
 they fit; the search page queries every part and merges the results (search.js).
@@ -42,6 +42,7 @@ from .model import Catalogue, Item, SiteModel
 from .outputs import finisher
 from .problems import CatalogueError, Problems
 from .publish import create_file
+from .summary import split_subjects
 from .theme import Theme, template_error
 
 if TYPE_CHECKING:
@@ -75,7 +76,6 @@ WEIGHT_SUBJECT = 2
 WEIGHT_BODY = 1
 
 #: Splits 公开主体 such as "区民政局、街道办事处" into the bodies a filter offers one by one.
-_SUBJECT_SEPARATORS = re.compile(r"[、，,；;/／\s]+")
 #: A term worth indexing holds at least one letter, digit or CJK character.
 _WORDLIKE = re.compile(r"\w")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -190,11 +190,6 @@ def _pieces(word: str) -> list[str]:
     if not _CJK_WORD.fullmatch(word):
         return []
     return [*word, *(word[i:] for i in range(1, len(word) - 1))]
-
-
-def split_subjects(text: str) -> list[str]:
-    """The bodies named in a 公开主体, in the order written, each once."""
-    return list(dict.fromkeys(p for p in _SUBJECT_SEPARATORS.split(text) if p))
 
 
 def subjects(item: Item) -> list[str]:
@@ -383,7 +378,7 @@ def write_records(ctx: "RenderContext", part: Sequence[tuple[str, int, int]], tr
             return
         catalogue = ctx.catalogue(ident)
         active = catalogue.active_items[start:stop]
-        # Made a batch at a time, then written (as the pages are, see build._Writer.write_many),
+        # Made a batch at a time, then written (as the pages are, see render_stage._Writer.write_many),
         # with bare system calls, not pathlib's (a city writes 100,000 records).
         for first in range(0, len(active), RECORD_BATCH):
             batch = active[first:first + RECORD_BATCH]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
@@ -106,9 +107,16 @@ def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()[:16]
 
 
-def summarise(catalogue: Catalogue, item_digests: Mapping[str, bytes] | None = None) -> CatalogueSummary:
-    from .search_index import split_subjects   # search_index imports the model, which imports us
+_SUBJECT_SEPARATORS = re.compile(r"[、，,；;/／\s]+")
 
+
+def split_subjects(text: str) -> list[str]:
+    """The bodies named in a 公开主体, in the order written, each once (the search page offers
+    each as a filter)."""
+    return list(dict.fromkeys(p for p in _SUBJECT_SEPARATORS.split(text) if p))
+
+
+def summarise(catalogue: Catalogue, item_digests: Mapping[str, bytes] | None = None) -> CatalogueSummary:
     digests = item_digests if item_digests is not None else {i.id: item_digest(i) for i in catalogue.items}
     active = [item for item in catalogue.items if not item.withdrawn]
     subjects: dict[str, int] = {}

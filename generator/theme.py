@@ -27,13 +27,13 @@ from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 from .problems import CatalogueError, Position, Problems
+from .theme_paths import DEFAULT_THEME, theme_directories  # noqa: F401  (DEFAULT_THEME: the theme's users)
 
 try:  # MarkupSafe 3: escape is Python around this C function
     from markupsafe import _escape_inner
 except ImportError:  # MarkupSafe 2: escape itself is C
     _escape_inner = None  # type: ignore[assignment]
 
-DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
 
 
 def template_error(exc: jinja2.TemplateError, making: str) -> CatalogueError:
@@ -424,9 +424,7 @@ def _keep(made: Markup, miss: _Miss) -> Markup:
 
 class Theme:
     def __init__(self, directory: Path | None = None):
-        directories = [d for d in (directory, DEFAULT_THEME) if d is not None]
-        # Deduplicate while keeping order: --theme may name the default theme itself.
-        self.directories = list(dict.fromkeys(d.resolve() for d in directories))
+        self.directories = theme_directories(directory)
         self.env = self._environment(_InliningEnvironment)
         #: The same templates compiled with Jinja's own includes, for an error's message only.
         self._as_written: jinja2.Environment | None = None

@@ -22,6 +22,7 @@ import segno
 from segno import encoder
 
 from generator import build as build_module
+from generator import render_stage
 from generator import cache, outputs, qr, qr_fast, template_cache
 from generator.build import BuildOptions, BuildReport, build
 from generator.problems import CatalogueError
@@ -256,21 +257,21 @@ def test_failure_while_rendering_leaves_linked_files_intact(catalog: Path, tmp_p
     _build(catalog, out)
     before = _tree(out)
     _edit(catalog / "domains/compulsory-education.yaml", "name: 招生入学政策", "name: 招生入学政策（新）")
-    original = build_module.produce
+    original = render_stage.produce
 
     def failing(ctx: object, output: object) -> bytes:
         if getattr(output, "producer", "") == "catalogue":
             raise RuntimeError("disk full")
         return original(ctx, output)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(build_module, "produce", failing)
+    monkeypatch.setattr(render_stage, "produce", failing)
     with pytest.raises(RuntimeError):
         _build(catalog, out)
     assert _tree(out) == before
 
 
 def test_parallel_equals_sequential(catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build_module, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(render_stage, "PARALLEL_THRESHOLD", 1)
     _build(catalog, tmp_path / "one", jobs=1, cache=False)
     _build(catalog, tmp_path / "two", jobs=2, cache=False)
     assert _tree(tmp_path / "two") == _tree(tmp_path / "one")
@@ -287,7 +288,7 @@ def test_templates_are_compiled_once_by_the_build_not_by_each_render_worker(
         catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool) -> None:
     """Compiling the theme costs about 0.15 s a process: a cold build compiles each template
     once, while its catalogue files are read, and the forked render workers inherit them."""
-    monkeypatch.setattr(build_module, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(render_stage, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(template_cache, "user_folder", lambda: str(tmp_path))   # none compiled yet
     log = tmp_path / "compiled.log"
     real_compile = jinja2.Environment._compile
@@ -482,7 +483,7 @@ def test_large_site_old_folder_removed_in_background(catalog: Path, tmp_path: Pa
     """A city's replaced site is deleted after the swap by a detached process; the build
     publishes at once, and the old folder is gone soon after."""
     import time
-    monkeypatch.setattr(build_module, "BACKGROUND_CLEANUP", 1)
+    monkeypatch.setattr(render_stage, "BACKGROUND_CLEANUP", 1)
     out = _built_then_edited(catalog, tmp_path)
     _build(catalog, out)
     assert _tree(out) == _cold(catalog, tmp_path)

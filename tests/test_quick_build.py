@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator import build as build_module
+from generator import render_stage
 from generator import cache, template_cache, units
 from generator.build import BuildOptions, check
 from generator.problems import CatalogueError
@@ -90,8 +91,8 @@ def test_an_item_typo_leaves_the_content_pages_alone_a_new_revision_date_does_no
     out = tmp_path / "site"
     _build(catalog, out, content=content)
     made: list[str] = []
-    original = build_module.produce
-    monkeypatch.setattr(build_module, "produce", lambda ctx, output: made.append(output.path) or original(ctx, output))
+    original = render_stage.produce
+    monkeypatch.setattr(render_stage, "produce", lambda ctx, output: made.append(output.path) or original(ctx, output))
     _edit(catalog / EDU, "name: 招生入学政策", "name: 招生入学政策（2025年修订）")
     assert _build(catalog, out, content=content).quick
     assert "items/edu-enrolment-policy/index.html" in made

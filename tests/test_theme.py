@@ -13,7 +13,8 @@ import jinja2
 import pytest
 from markupsafe import Markup
 
-from generator.build import BuildOptions, check, plan
+from generator.build import BuildOptions, check
+from generator.render_stage import plan
 from generator.joined import Joined
 from generator.outputs import produce
 from generator.render_context import RenderContext

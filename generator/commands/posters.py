@@ -14,7 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..build import BuildOptions, check, plan
+from ..build import BuildOptions, check
+from ..render_stage import plan
 from ..outputs import Output, produce
 from ..poster_pages import poster_path, revised, wall_sheet_path
 from ..poster_pdf import CHROMIUM, PdfError, PrintJob, print_all
