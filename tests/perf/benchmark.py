@@ -218,6 +218,14 @@ ROOM_PER_ITEM = 64 * 1024
 ROOM_PER_ITEM_AND_PAIR = 24 * 1024
 
 
+#: Files and folders a run makes per item: both built sites (five each: two folders, three
+#: files), Hugo's source and output, the caches; and for each further pair, the render-only
+#: site and Hugo's output kept aside. tmpfs has a fixed number of them (3.1 million in 24 GiB):
+#: a 100,000-item run of three pairs needs about 2.8 million.
+FILES_PER_ITEM = 14
+FILES_PER_ITEM_AND_PAIR = 8
+
+
 def check_room(args: argparse.Namespace, where: Path) -> None:
     """Stop before starting, not with a full disk halfway through a 10-minute run."""
     needed = args.items * (ROOM_PER_ITEM + (args.pairs - 1) * ROOM_PER_ITEM_AND_PAIR)
@@ -225,6 +233,11 @@ def check_room(args: argparse.Namespace, where: Path) -> None:
     if free < needed:
         sys.exit(f"{where}: {free / 2**30:.1f} GiB free, a run of {args.items} items needs about "
                  f"{needed / 2**30:.1f} GiB (left-over gkml-bench-* folders there can go)")
+    files = args.items * (FILES_PER_ITEM + (args.pairs - 1) * FILES_PER_ITEM_AND_PAIR)
+    stats = os.statvfs(where)
+    if stats.f_files and stats.f_favail < files:
+        sys.exit(f"{where}: room for {stats.f_favail:,} more files, a run of {args.items} items makes "
+                 f"about {files:,} (left-over gkml-bench-* folders there can go)")
 
 
 def bench(args: argparse.Namespace, where: Path) -> list[Run]:
