@@ -1,92 +1,38 @@
 """The build pipeline: load → validate → model → plan → render → index → publish.
 
 This module loads, validates and models the catalogue (:func:`check`) and runs the whole
-pipeline (:func:`build`); planning, rendering and publishing are :mod:`render_stage`'s.
+pipeline (:func:`build`); planning, rendering and publishing are :mod:`render_stage`'s, and
+what the stages share (options, what was checked, the report) is in :mod:`build_options`.
 Nothing is written before all data is loaded and valid, so every page sees the same
 data and a bad file never produces half a site.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import importlib
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from . import cache, ids_lock, quick_build
+from .build_options import BuildOptions, BuildReport, Checked
 from .content_pages import load_content
 from .load import load_site
-from .model import SiteModel, assemble_model
-from .problems import CatalogueError, Problem, Problems, UsageError
+from .model import assemble_model
+from .problems import CatalogueError, Problems, UsageError
 from .publish import recover
 from .theme_paths import theme_directories
 from .units import read_units
-from .validate import FileFacts, check_across_files, check_site, site_vocabulary
+from .validate import check_across_files, check_site, site_vocabulary
+from .workers import collector_paused
 
 if TYPE_CHECKING:
     from .theme import Theme
 
-
-@dataclass
-class BuildOptions:
-    catalog: Path = Path("catalog")
-    content: Path | None = Path("content")
-    theme: Path | None = None
-    out: Path = Path("build")
-    base_url: str | None = None
-    jobs: int = 0                      # 0: one per core
-    strict: bool = False               # warnings fail the build too
-    progress: Callable[[str, int, int], None] | None = None
-    #: Add the ids just published to catalog/ids.lock (the `gkml build` command does; library callers opt in).
-    update_lock: bool = False
-    #: Reuse the previous build of --out where inputs did not change (see cache.py; `gkml build` does).
-    cache: bool = False
-    #: Run the finishers that write the search index (`--no-search` measures rendering alone).
-    search: bool = True
-
-
-@dataclass
-class Checked:
-    """The result of load + validate + model: what `validate` reports and `build` renders."""
-
-    problems: Problems
-    model: SiteModel | None = None
-    #: What the rules across files know of each readable catalogue file (the id lock reads it too).
-    facts: list[FileFacts] = field(default_factory=list)
-    #: item id → digest of its model, for the incremental build's fingerprints.
-    digests: dict[str, bytes] = field(default_factory=dict)
-    #: What the id lock check reported (warnings only, in a build that goes on): once the build
-    #: has added its ids to the lock, a new check would no longer report them.
-    lock_problems: list[Problem] = field(default_factory=list)
-    #: catalogue file path → the key its checked unit is kept under (units.py)
-    unit_keys: dict[str, str] = field(default_factory=dict)
-    #: problems[start:stop] are the catalogue files' own problems, in file order (None: not known)
-    files_problems: tuple[int, int] | None = None
-
-
-@dataclass
-class BuildReport:
-    out: Path
-    model: SiteModel | None            # None when nothing changed and nothing was rebuilt
-    problems: Problems
-    files: int = 0
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-    catalogues: int = 0
-    items: int = 0
-    #: Nothing changed since the last build of --out: nothing was read twice or written.
-    unchanged: bool = False
-    #: Outputs produced anew (the rest were reused from the previous --out).
-    produced: int = 0
-    #: Built by an edit's quick build (quick_build.py): only the edited catalogues were read.
-    quick: bool = False
-    #: What the editor should know that is not about the catalogue (a cache that could not be saved).
-    notes: list[str] = field(default_factory=list)
+__all__ = ["BuildOptions", "BuildReport", "Checked", "MODEL_CHECKS", "build", "check"]
 
 
 #: Checks that need the model (and may add problems), e.g. the id lock; run before writing.
@@ -198,23 +144,6 @@ def _render_stage() -> ModuleType:
     return importlib.import_module(".render_stage", __package__)
 
 
-@contextlib.contextmanager
-def collector_paused(freeze: bool = False) -> Iterator[None]:
-    """Loading a city's model makes millions of objects and no garbage cycles; Python's cycle
-    collector would walk all of them again and again while they are made (seconds at 100,000 items).
-
-    ``freeze``: what was made is kept out of the collector's reach from then on. Otherwise the
-    first collection after the pause walks all of it (0.4 s of a city's build, on one core).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, cache.BuildCache | None]:

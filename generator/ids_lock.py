@@ -32,7 +32,7 @@ from .problems import Position, Problems
 from .publish import write_atomically
 
 if TYPE_CHECKING:
-    from .build import BuildOptions, Checked
+    from .build_options import BuildOptions, Checked
     from .model import SiteModel
 
 LOCK_NAME = "ids.lock"

@@ -24,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import cache
+from .build_options import BuildOptions, Checked
 from .content_pages import load_content
 from .load import load_site
 from .model import Catalogue, SiteModel, site_settings
@@ -34,8 +35,6 @@ from .problems import Problems
 from .units import Unit, load_kept, read_one
 from .validate import FileFacts, site_vocabulary
 
-if TYPE_CHECKING:
-    from .build import BuildOptions, Checked
 
 #: More edited files than this and the full build is as quick (and simpler to trust).
 MAX_FILES = 32
@@ -74,8 +73,6 @@ class QuickPlan:
 
 def prepare(options: BuildOptions, opened: cache.BuildCache) -> tuple[Checked, QuickPlan] | None:
     """The checked edit and its plan, or None when the edit needs the full build."""
-    from .build import Checked
-
     if not opened.out_is_ours or opened.files is None:
         return None
     state = cache.load_pickle(opened.folder / cache.QUICK)

@@ -22,7 +22,7 @@ from . import feed  # noqa: F401  (registers /feed.xml)
 from . import ids_lock, poster_pages, qr  # noqa: F401  (QR codes, posters, wall sheets; the id lock)
 from . import search_index, search_page  # noqa: F401  (/search/ and the Pagefind index)
 from . import cache, quick_build
-from .build import BuildOptions, BuildReport, Checked, collector_paused
+from .build_options import BuildOptions, BuildReport, Checked
 from .joined import Joined, Joiner, Layout
 from .outputs import FINISHERS, PLANNERS, Output, origin_of, produce
 from .problems import CatalogueError, LockNotUpdated, Problems, os_reason
@@ -30,7 +30,7 @@ from .publish import Patch, check_out_dir, create_file, patching, staging
 from .render_context import RenderContext
 from .template_cache import compiled_templates
 from .theme import Theme
-from .workers import forked_pool, given_up
+from .workers import collector_paused, forked_pool, given_up
 
 #: Below this many outputs, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400

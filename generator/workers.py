@@ -1,4 +1,5 @@
-"""Forked worker pools that end cleanly when the work is given up.
+"""Forked worker pools that end cleanly when the work is given up; the cycle collector paused
+while the model they inherit is made.
 
 Loading and rendering both fork workers that inherit what the parent holds (the files' bytes,
 the model, the templates). When the parent stops reading their results (an error, or a caller
@@ -11,6 +12,7 @@ on their own, and only then is it torn down.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,3 +51,22 @@ def forked_pool(processes: int, initializer: Callable[[], None] | None = None) -
             pool.close()
             pool.join()
             raise
+
+
+@contextmanager
+def collector_paused(freeze: bool = False) -> Iterator[None]:
+    """Loading a city's model makes millions of objects and no garbage cycles; Python's cycle
+    collector would walk all of them again and again while they are made (seconds at 100,000 items).
+
+    ``freeze``: what was made is kept out of the collector's reach from then on. Otherwise the
+    first collection after the pause walks all of it (0.4 s of a city's build, on one core).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.freeze()
+        if was_enabled:
+            gc.enable()
