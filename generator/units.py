@@ -110,7 +110,8 @@ def read_units(root: Path, vocab: Vocabulary, problems: Problems, store: Path | 
     ``keys``, if given, receives each file's unit key by path. ``files``: the build cache's
     digests of its input files; a file it read is not read again, and one it knows unchanged
     (by its ``stat``) is not read at all when its unit is kept. ``beside`` is called once the
-    parsing may share the process with another thread (after the workers are forked).
+    workers are forked, before their results are taken (or before the files are read here),
+    for work of this process that they need not inherit.
     """
     units: list[Unit | None] = []
     pending: list[tuple[int, _Pending]] = []
