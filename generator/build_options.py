@@ -15,10 +15,16 @@ from .validate import FileFacts
 
 
 @dataclass
-class BuildOptions:
+class InputFolders:
+    """What a command reads: the catalogue, the content pages and a site theme of its own."""
+
     catalog: Path = Path("catalog")
     content: Path | None = Path("content")
     theme: Path | None = None
+
+
+@dataclass
+class BuildOptions(InputFolders):
     out: Path = Path("build")
     base_url: str | None = None
     jobs: int = 0                      # 0: one per core

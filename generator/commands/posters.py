@@ -15,21 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..build import BuildOptions, check
-from ..render_stage import plan
+from ..build_options import InputFolders
 from ..outputs import Output, produce
 from ..poster_pages import poster_path, revised, wall_sheet_path
 from ..poster_pdf import CHROMIUM, PdfError, PrintJob, print_all
 from ..problems import UsageError
 from ..render_context import RenderContext
+from ..render_stage import plan
 from ..report import print_problems, summary
 from ..theme import Theme
 
 
 @dataclass
-class PosterOptions:
-    catalog: Path = Path("catalog")
-    content: Path | None = Path("content")
-    theme: Path | None = None
+class PosterOptions(InputFolders):
     out: Path = Path("build-posters")
     catalogues: tuple[str, ...] = ()      # empty: every published catalogue
     items: bool = False                   # also one PDF per active item
