@@ -595,13 +595,6 @@ class Fingerprints:
                                         for s in model.summaries], model.updated)).encode())
         return self._cards
 
-    def search_filters(self) -> Digest:
-        """The search page's filters and index parts, from the catalogues' summaries."""
-        from .search_index import part_plan   # they import this module
-        from .search_page import filters
-        plan = part_plan(self.model)
-        return digest(repr((filters(self.model, plan), len(plan))).encode())
-
     def newest(self) -> Digest:
         """The site's newest revision date, which the footer of a page outside any catalogue shows."""
         return repr(self.model.updated).encode()
@@ -629,7 +622,8 @@ def _item_and_neighbours(fp: Fingerprints, key: str) -> list[Digest]:
     return parts
 
 
-#: producer name → the digests its output depends on besides the site-wide one.
+#: producer name → the digests its output depends on besides the site-wide one. A producer
+#: not listed depends on everything; a feature may add its own (search_page.py does).
 DEPENDS: dict[str, Callable[[Fingerprints, str], list[Digest]]] = {
     "item": _item_and_neighbours,
     "poster": _item_and_neighbours,
@@ -641,7 +635,6 @@ DEPENDS: dict[str, Callable[[Fingerprints, str], list[Digest]]] = {
     "asset": lambda fp, key: [],
     # An edit of an item's text leaves both alone (they were re-rendered on every edit).
     "home": lambda fp, key: [fp.cards()],
-    "search_page": lambda fp, key: [fp.cards(), fp.search_filters()],
     # A content page (and the 404 page) shows its own text, in the site digest with the other
     # pages, and the footer's site-wide revision date; an item's typo fix leaves them alone.
     "content": lambda fp, key: [fp.newest()],

@@ -11,11 +11,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import search_index
+from . import cache, search_index
 from .model import SiteModel
 from .outputs import Output, planner, producer
 from .render_context import RenderContext
-from .summary import subjects_by_use
+from .summary import digest, subjects_by_use
 
 PATH = "search/"
 
@@ -81,6 +81,16 @@ def filters(model: SiteModel, plan: list[list[tuple[str, int, int]]]) -> list[Fi
         Filter("level", "公开层级", tuple(Option(lv, lv) for lv in levels)),
     ]
     return [f for f in result if f.options]
+
+
+def _depends(fp: cache.Fingerprints, _key: str) -> list[cache.Digest]:
+    """The search page shows each catalogue's card, and the filters and index parts, all
+    from the catalogues' summaries: an edit of an item's text leaves it alone."""
+    plan = search_index.part_plan(fp.model)
+    return [fp.cards(), digest(repr((filters(fp.model, plan), len(plan))).encode())]
+
+
+cache.DEPENDS["search_page"] = _depends
 
 
 @planner

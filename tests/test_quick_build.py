@@ -298,3 +298,23 @@ def test_chain_of_replacements_across_three_catalogues(catalog: Path, tmp_path: 
     page = (out / "items/sa-old-funds/index.html").read_text(encoding="utf-8")
     assert 'href="../../items/jw-funds/"' in page
     assert _tree(out) == _cold(catalog, tmp_path)
+
+
+def test_the_search_page_is_made_again_only_when_its_filters_change(
+        catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search page shows the catalogues' cards and the filters (search_page registers what it
+    depends on): an item's name fixed leaves it alone, a new 公开主体 is a new filter option."""
+    out = tmp_path / "site"
+    _build(catalog, out)
+    made: list[str] = []
+    original = render_stage.produce
+    monkeypatch.setattr(render_stage, "produce", lambda ctx, output: made.append(output.path) or original(ctx, output))
+    _edit(catalog / EDU, "name: 招生入学政策", "name: 招生入学政策（2025年修订）")
+    _build(catalog, out)
+    assert "items/edu-enrolment-policy/index.html" in made and "search/index.html" not in made, made
+    made.clear()
+    _edit(catalog / EDU, "    subject: 区教育局\n", "    subject: 区教育局、区招生考试中心\n")
+    _build(catalog, out)
+    assert "search/index.html" in made
+    assert "区招生考试中心" in (out / "search/index.html").read_text(encoding="utf-8")
+    assert _tree(out) == _cold(catalog, tmp_path)
