@@ -9,7 +9,6 @@ data and a bad file never produces half a site.
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -116,13 +115,13 @@ def build(options: BuildOptions) -> BuildReport:
     # What renders (Jinja, the theme's compiled templates, the QR encoder: ≈ 0.1 s of imports and
     # loading) is made ready once the loading workers are forked, which do not need it, and
     # before this process takes their results: the render workers forked later inherit it.
-    prepared: list[Theme] = []
+    theme: Theme | None = None
 
     def prepare() -> None:
+        nonlocal theme
         stage = _render_stage()
         theme = stage.theme_for(options, opened)
         stage.prepare_render(theme)
-        prepared.append(theme)
 
     # With the cache on, catalogue files checked by an earlier build are not read again.
     with collector_paused(freeze=True):
@@ -131,17 +130,18 @@ def build(options: BuildOptions) -> BuildReport:
         else:
             checked = check(options, cache.cache_dir(options.out) / "units", opened.files, prepare)
             opened.files.contents.clear()     # theme and content files: read, not needed again
-        if not prepared:                      # every file's unit was kept: nothing was read
+        if theme is None:                     # every file's unit was kept: nothing was read
             prepare()
     if opened is not None:
         opened.lost_outputs()     # a full build puts back what was removed from --out
     timings["load+validate"] = time.perf_counter() - started
-    return _render_stage().render_and_publish(options, checked, opened, started, timings, theme=prepared[0])
+    return _render_stage().render_and_publish(options, checked, opened, started, timings, theme=theme)
 
 
 def _render_stage() -> ModuleType:
     """:mod:`render_stage`, imported when first needed: ``gkml validate`` never needs it."""
-    return importlib.import_module(".render_stage", __package__)
+    from . import render_stage
+    return render_stage
 
 
 

@@ -24,7 +24,6 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import fields as F
@@ -168,7 +167,7 @@ def _warn_dense_codes(checked: "Checked", written: dict[str, _Written] | None, l
         if item.id in locked:
             continue
         url = model.site.absolute(item.path)
-        qr = _qr()
+        from . import qr   # the render stage (Jinja, the theme): only for ids not yet locked
         code = qr.info(url)
         if code.version <= qr.COMFORTABLE_VERSION:
             continue
@@ -184,19 +183,12 @@ def _warn_dense_codes(checked: "Checked", written: dict[str, _Written] | None, l
 
 @functools.cache  # one answer per site prefix, however many long ids there are
 def _longest_comfortable_id(prefix: str) -> int:
+    from . import qr
+
     length = 1
-    qr = _qr()
     while length < 64 and qr.info(f"{prefix}{'a' * (length + 1)}/").version <= qr.COMFORTABLE_VERSION:
         length += 1
     return length
-
-
-@functools.cache
-def _qr() -> ModuleType:
-    """The QR module, imported only to size the codes of ids not yet locked: it brings in the
-    render stage (Jinja, the theme), which ``gkml validate`` otherwise never loads."""
-    from . import qr
-    return qr
 
 
 def contents(ids: set[str]) -> str:

@@ -75,7 +75,6 @@ WEIGHT_CATEGORY = 7
 WEIGHT_SUBJECT = 2
 WEIGHT_BODY = 1
 
-#: Splits 公开主体 such as "区民政局、街道办事处" into the bodies a filter offers one by one.
 #: A term worth indexing holds at least one letter, digit or CJK character.
 _WORDLIKE = re.compile(r"\w")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")

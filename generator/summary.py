@@ -107,12 +107,12 @@ def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()[:16]
 
 
+#: Splits 公开主体 such as "区民政局、街道办事处" into the bodies a filter offers one by one.
 _SUBJECT_SEPARATORS = re.compile(r"[、，,；;/／\s]+")
 
 
 def split_subjects(text: str) -> list[str]:
-    """The bodies named in a 公开主体, in the order written, each once (the search page offers
-    each as a filter)."""
+    """The bodies named in a 公开主体, in the order written, each once."""
     return list(dict.fromkeys(p for p in _SUBJECT_SEPARATORS.split(text) if p))
 
 

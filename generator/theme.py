@@ -27,13 +27,12 @@ from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 from .problems import CatalogueError, Position, Problems
-from .theme_paths import DEFAULT_THEME, theme_directories  # noqa: F401  (DEFAULT_THEME: the theme's users)
+from .theme_paths import theme_directories
 
 try:  # MarkupSafe 3: escape is Python around this C function
     from markupsafe import _escape_inner
 except ImportError:  # MarkupSafe 2: escape itself is C
     _escape_inner = None  # type: ignore[assignment]
-
 
 
 def template_error(exc: jinja2.TemplateError, making: str) -> CatalogueError:

@@ -26,7 +26,7 @@ from generator import render_stage
 from generator import cache, outputs, qr, qr_fast, template_cache
 from generator.build import BuildOptions, BuildReport, build
 from generator.problems import CatalogueError
-from generator.theme import DEFAULT_THEME
+from generator.theme_paths import DEFAULT_THEME
 
 from .conftest import MINI, USERS_TEMPLATE_FOLDER, copy_catalog
 

@@ -11,7 +11,7 @@ from types import FrameType
 
 from ..problems import UsageError
 from ..serve import DEBOUNCE_SECONDS, Builder, PreviewState, make_server, say, watch
-from ..theme import DEFAULT_THEME
+from ..theme_paths import DEFAULT_THEME
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
