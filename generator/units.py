@@ -179,12 +179,16 @@ def _read_all(jobs_list: list[_Pending], vocab: Vocabulary, jobs: int, store: Pa
     _VOCAB, _JOBS, _STORE = vocab, jobs_list, store
     try:
         # The parent pauses its cycle collector while loading; parsing makes cycles, so workers collect.
-        # Workers inherit the files' bytes: a task is an index, not 60 MB of YAML through a pipe.
+        # Workers inherit the files' bytes: a task is a range of indexes, not 60 MB of YAML through a pipe.
         with forked_pool(workers, initializer=_collect_own_garbage) as pool:
+            # The tasks are handed out first: made before them, ``beside`` (≈ 0.06 s of imports
+            # and templates) kept both workers waiting for their first file.
+            results = pool.imap(_pickled_in_worker, file_ranges([len(job.raw) for job in jobs_list], workers))
             if beside is not None:
                 beside()
-            for data in pool.imap(_pickled_in_worker, range(len(jobs_list)), chunksize=8):
-                yield pickle.loads(data)
+            for pickled in results:
+                for data in pickled:
+                    yield pickle.loads(data)
     finally:
         _VOCAB, _JOBS, _STORE = None, [], None
 
@@ -203,13 +207,43 @@ def _collect_own_garbage() -> None:
     gc.enable()
 
 
-def _pickled_in_worker(index: int) -> bytes:
+#: Bytes of YAML below which a task is not cut smaller (a few milliseconds of reading).
+SMALLEST_TASK = 16 * 1024
+#: Bytes of YAML above which a task is cut: the parent takes units in file order, so one large
+#: first task would keep it waiting while the results behind it pile up.
+LARGEST_TASK = 1024 * 1024
+
+
+def file_ranges(sizes: list[int], workers: int) -> list[tuple[int, int]]:
+    """Files (by their sizes in bytes) cut into ranges for the workers, each about a quarter of a
+    worker's share of the bytes left: the ranges shrink towards the end, so that neither worker
+    waits long for the other's last one (files of eight at a time left one idle for up to 0.05 s
+    of a 10,000-item build)."""
+    ranges = []
+    left = sum(sizes)
+    start = 0
+    while start < len(sizes):
+        budget = min(LARGEST_TASK, max(SMALLEST_TASK, left // (workers * 4)))
+        stop, taken = start + 1, sizes[start]
+        while stop < len(sizes) and taken + sizes[stop] <= budget:
+            taken += sizes[stop]
+            stop += 1
+        ranges.append((start, stop))
+        left -= taken
+        start = stop
+    return ranges
+
+
+def _pickled_in_worker(task: tuple[int, int]) -> list[bytes]:
     assert _VOCAB is not None
     if given_up():
-        return b""                        # the parent stopped reading: the files left are skipped
-    data = _read(_JOBS[index], _VOCAB, _STORE, pickled=True)[1]
-    assert data is not None
-    return data
+        return []                         # the parent stopped reading: the files left are skipped
+    units = []
+    for index in range(*task):
+        data = _read(_JOBS[index], _VOCAB, _STORE, pickled=True)[1]
+        assert data is not None
+        units.append(data)
+    return units
 
 
 def _read(job: _Pending, vocab: Vocabulary, store: Path | None, pickled: bool = False) -> tuple[Unit, bytes | None]:

@@ -23,7 +23,7 @@ from segno import encoder
 
 from generator import build as build_module
 from generator import render_stage
-from generator import cache, outputs, qr, qr_fast, template_cache
+from generator import cache, outputs, qr, qr_fast, template_cache, units
 from generator.build import BuildOptions, BuildReport, build
 from generator.problems import CatalogueError
 from generator.theme_paths import DEFAULT_THEME
@@ -272,6 +272,7 @@ def test_failure_while_rendering_leaves_linked_files_intact(catalog: Path, tmp_p
 
 def test_parallel_equals_sequential(catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(render_stage, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(units, "PARALLEL_FILES", 1)        # the files read by workers too
     _build(catalog, tmp_path / "one", jobs=1, cache=False)
     _build(catalog, tmp_path / "two", jobs=2, cache=False)
     assert _tree(tmp_path / "two") == _tree(tmp_path / "one")
@@ -281,6 +282,25 @@ def test_parallel_equals_sequential(catalog: Path, tmp_path: Path, monkeypatch: 
     _build(catalog, tmp_path / "two-cached", jobs=2)
     _build(catalog, tmp_path / "one-cold", jobs=1, cache=False)
     assert _tree(tmp_path / "two-cached") == _tree(tmp_path / "one-cold")
+
+
+@pytest.mark.parametrize("sizes", [[500] * 7, [25_000] * 24 + [23_000] * 200, [17_000] * 3_000,
+                                   [3_000_000, 10, 10], [7]])
+def test_files_are_handed_out_in_ranges_that_shrink_towards_the_end(sizes: list[int]) -> None:
+    ranges = units.file_ranges(sizes, 2)
+    # Every file once, in order; none empty.
+    assert [i for start, stop in ranges for i in range(start, stop)] == list(range(len(sizes)))
+    assert all(stop > start for start, stop in ranges)
+    taken = [sum(sizes[start:stop]) for start, stop in ranges]
+    # More than one file to a range only within the bounds; the last ranges small, so neither
+    # worker waits long for the other's.
+    for (start, stop), size in zip(ranges, taken):
+        assert stop - start == 1 or size <= units.LARGEST_TASK
+    assert taken[-1] <= max(units.SMALLEST_TASK, sizes[-1])
+    if len(set(sizes)) == 1:
+        assert taken == sorted(taken, reverse=True)
+    if sum(sizes) > 8 * units.LARGEST_TASK:
+        assert taken[0] > units.LARGEST_TASK // 2        # not a file at a time from the start
 
 
 @pytest.mark.parametrize("cached", [False, True])
