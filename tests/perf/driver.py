@@ -13,7 +13,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from generator.build import BuildOptions, build
+from generator.build import BuildOptions, BuildReport, build
+from generator.problems import CatalogueError, LockNotUpdated, UsageError, describe_os_error
+from generator.report import print_problems, summary
 
 
 def main() -> None:
@@ -21,7 +23,7 @@ def main() -> None:
     started = time.perf_counter()
     options = BuildOptions(catalog=Path(catalog), content=None, out=Path(out), jobs=int(jobs),
                            update_lock=True, cache=cache == "1", search=search == "1")
-    report = build(replace(options))
+    report = _build(replace(options))
     print(json.dumps({
         "seconds": time.perf_counter() - started,
         "timings": report.timings,
@@ -30,6 +32,20 @@ def main() -> None:
         "unchanged": report.unchanged,
         "quick": report.quick,
     }))
+
+
+def _build(options: BuildOptions) -> BuildReport:
+    """The build, its failures told as ``gkml build`` tells them (the benchmark prints them)."""
+    try:
+        return build(options)
+    except CatalogueError as exc:
+        print_problems(exc.problems)
+        print(f"构建失败：{summary(exc.problems)}", file=sys.stderr)
+    except (UsageError, LockNotUpdated) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"错误：{describe_os_error(exc)}", file=sys.stderr)
+    sys.exit(1)
 
 
 if __name__ == "__main__":
