@@ -25,8 +25,9 @@ from generator import build as build_module
 from generator import render_stage
 from generator import cache, outputs, qr, qr_fast, template_cache, units
 from generator.build import BuildOptions, BuildReport, build
-from generator.problems import CatalogueError
+from generator.problems import CatalogueError, Problems
 from generator.theme_paths import DEFAULT_THEME
+from generator.validate import site_vocabulary
 
 from .conftest import MINI, USERS_TEMPLATE_FOLDER, copy_catalog
 
@@ -282,6 +283,31 @@ def test_parallel_equals_sequential(catalog: Path, tmp_path: Path, monkeypatch: 
     _build(catalog, tmp_path / "two-cached", jobs=2)
     _build(catalog, tmp_path / "one-cold", jobs=1, cache=False)
     assert _tree(tmp_path / "two-cached") == _tree(tmp_path / "one-cold")
+
+
+def test_loading_workers_read_while_the_render_stage_is_prepared(catalog: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the build prepares beside the loading (Jinja, the theme) must not hold the workers
+    back: they were kept waiting for their first file until it was done."""
+    monkeypatch.setattr(units, "PARALLEL_FILES", 1)
+    started = tmp_path / "started"
+    real_read = units.read_unit
+
+    def read_unit(*args: object) -> units.Unit:
+        with open(started, "a", encoding="utf-8") as log:      # written by the forked workers
+            log.write(f"{time.time()}\n")
+        return real_read(*args)  # type: ignore[arg-type]
+    monkeypatch.setattr(units, "read_unit", read_unit)
+    prepared: list[float] = []
+
+    def beside() -> None:
+        time.sleep(1.0)
+        prepared.append(time.time())
+    problems = Problems()
+    read = units.read_units(catalog, site_vocabulary(None), problems, jobs=2, beside=beside)
+    assert prepared and read and not problems.errors
+    first_read = min(float(line) for line in started.read_text(encoding="utf-8").split())
+    assert first_read < prepared[0] - 0.5
 
 
 @pytest.mark.parametrize("sizes", [[500] * 7, [25_000] * 24 + [23_000] * 200, [17_000] * 3_000,
