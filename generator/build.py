@@ -144,8 +144,6 @@ def _render_stage() -> ModuleType:
     return render_stage
 
 
-
-
 def _unchanged(options: BuildOptions, started: float) -> tuple[BuildReport | None, cache.BuildCache | None]:
     """The no-change fast path: (report, None) when the last build of --out still stands, else
     (None, the cache of --out, opened, for the build to go on with)."""

@@ -30,7 +30,7 @@ from .publish import Patch, check_out_dir, create_file, patching, staging
 from .render_context import RenderContext
 from .template_cache import compiled_templates
 from .theme import Theme
-from .workers import collector_paused, forked_pool, given_up
+from .workers import collector_paused, forked_pool, given_up, next_task_size
 
 #: Below this many outputs, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -374,7 +374,7 @@ def _ranges(start: int, stop: int, jobs: int) -> list[tuple[int, int]]:
     other finishes a large one (up to 2,000 outputs, a third of a second)."""
     ranges = []
     while start < stop:
-        size = min(2000, max(50, (stop - start) // (jobs * 4)))
+        size = next_task_size(stop - start, jobs, 50, 2000)
         ranges.append((start, min(start + size, stop)))
         start += size
     return ranges

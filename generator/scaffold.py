@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import fields as F
 from . import standard_lists as std
@@ -133,8 +133,7 @@ def enable_in_site(text: str, key: str, ident: str) -> str | None:
     if root is not None and not isinstance(root, MappingNode):
         raise ScaffoldError("site.yaml 应为“键: 值”形式的映射")
     listed = _mapping_value(root, key) if root is not None else None
-    present = (yaml.safe_load(text) or {}).get(key)
-    if isinstance(present, list) and ident in present:
+    if isinstance(listed, SequenceNode) and any(isinstance(n, ScalarNode) and n.value == ident for n in listed.value):
         return None
     lines = text.splitlines()
     if listed is None or (listed.tag.endswith(":null")):

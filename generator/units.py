@@ -29,7 +29,7 @@ from .problems import Position, Problem, Problems, os_reason
 from .publish import write_atomically
 from .summary import CatalogueSummary, digest, item_digest, summarise
 from .validate import FileFacts, Vocabulary, check_catalogue, facts_of
-from .workers import forked_pool, given_up
+from .workers import forked_pool, given_up, next_task_size
 from .yaml_source import YamlSourceError, parse
 
 #: Below this many files to read, starting worker processes costs more than it saves.
@@ -223,7 +223,7 @@ def file_ranges(sizes: list[int], workers: int) -> list[tuple[int, int]]:
     left = sum(sizes)
     start = 0
     while start < len(sizes):
-        budget = min(LARGEST_TASK, max(SMALLEST_TASK, left // (workers * 4)))
+        budget = next_task_size(left, workers, SMALLEST_TASK, LARGEST_TASK)
         stop, taken = start + 1, sizes[start]
         while stop < len(sizes) and taken + sizes[stop] <= budget:
             taken += sizes[stop]

@@ -53,6 +53,13 @@ def forked_pool(processes: int, initializer: Callable[[], None] | None = None) -
             raise
 
 
+def next_task_size(left: int, workers: int, smallest: int, largest: int) -> int:
+    """How much of the work ``left`` to hand out as the next task: a quarter of each worker's
+    share, within bounds. Large tasks first keep the parent's share of handing them out small;
+    shrinking towards the end, they keep a worker from idling while another finishes its last."""
+    return min(largest, max(smallest, left // (workers * 4)))
+
+
 @contextmanager
 def collector_paused(freeze: bool = False) -> Iterator[None]:
     """Loading a city's model makes millions of objects and no garbage cycles; Python's cycle
