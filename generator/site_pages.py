@@ -79,7 +79,7 @@ def item_page(ctx: RenderContext, key: str) -> bytes:
 
 @producer("content")
 def content_page(ctx: RenderContext, key: str) -> bytes:
-    page = next(p for p in ctx.model.pages if p.slug == key)
+    page = ctx.model.pages_by_slug[key]
     return ctx.render(
         [f"page-{page.slug}.html", "page.html"],
         page.path,
