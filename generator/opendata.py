@@ -112,8 +112,10 @@ def _records(lines: list[str]) -> str:
     return "[\n" + ",\n".join("  " + line for line in lines) + "\n ]" if lines else "[]"
 
 
-#: One record per line (JSON strings escape line breaks, so a record never spans two).
-_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+#: One record per line (JSON strings escape line breaks, so a record never spans two). Records
+#: are fresh dicts and lists, never circular: not tracking every container saves an eighth of
+#: the encoding (a city's catalog.json is 100,000 records).
+_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), check_circular=False).encode
 
 
 def _json_items(model: SiteModel, ident: str) -> str:
