@@ -70,7 +70,6 @@ def test_poster_shows_what_a_resident_needs(mini_site: Path) -> None:
     assert '<link rel="canonical" href="https://example.gov.cn/gkml/items/sa-dibao-guide/">' in html
 
 
-
 def test_poster_points_to_the_scan_help_page_only_where_the_site_has_one(mini_site: Path, tmp_path: Path) -> None:
     help_line = "二维码打不开？请看网站上的“扫码帮助”（https://example.gov.cn/gkml/scan-help/）"
     assert help_line in _read(mini_site / "items/sa-dibao-guide/poster/index.html").text
@@ -78,6 +77,7 @@ def test_poster_points_to_the_scan_help_page_only_where_the_site_has_one(mini_si
     bare = build_site(MINI, tmp_path / "bare")            # no content pages: no such page to name
     text = _read(bare / "items/sa-dibao-guide/poster/index.html").text
     assert "扫码帮助" not in text and "用手机扫描二维码查看本事项的详细内容" in text
+
 
 def test_withdrawn_item_keeps_a_poster_saying_so(mini_site: Path) -> None:
     html = (mini_site / "items/sa-dibao-old-guide/poster/index.html").read_text(encoding="utf-8")
