@@ -1,0 +1,33 @@
+"""The measuring tools of ``tests/perf/`` measure what they say they measure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+from .helpers import replace_in
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git repository")
+def test_compare_builds_each_revision_with_its_own_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the repository, ``python -m`` would import the repository's code whatever the
+    tree: a revision's builds must run the code exported into its own folder."""
+    from .perf.compare import cold_build, export
+    from .perf.synthetic import write_catalogue
+
+    # The build's compiled templates go to a folder of this test, not the user's.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tree = tmp_path / "tree"
+    commit = export("HEAD", tree)
+    assert commit and (tree / "generator/build.py").is_file() and (tree / "tests/perf/driver.py").is_file()
+    # A change only that tree has: its item pages show it.
+    replace_in(tree / "themes/default/templates/item.html", "<h1>{{ item.name }}</h1>",
+               "<h1>{{ item.name }}（本树）</h1>")
+    catalog = write_catalogue(tmp_path / "catalog", 60, domains=2, community_lists=1)
+    out = tmp_path / "out"
+    run = cold_build(tree, catalog, out, 1, "tree")
+    assert run.name == "tree" and run.wall > 0 and run.details["produced"] == run.details["files"]
+    page = next((out / "items").glob("*/index.html")).read_text(encoding="utf-8")
+    assert "（本树）</h1>" in page
