@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine (see README): `make site` and `make test`.
-PYTHON ?= python3
+# The distribution's optimised CPython when there is one (scripts/pick-python.sh says why).
+PYTHON ?= $(shell scripts/pick-python.sh)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

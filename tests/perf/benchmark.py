@@ -201,8 +201,10 @@ def warm_binary(path: str | None) -> None:
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = os.getloadavg()
+    # Which CPython matters as much as its version: a distribution's (base prefix /usr) is built
+    # with profile-guided optimisation, a source build with default options is not (README).
     return (f"{platform.node() or 'host'}: {os.cpu_count()} cores, {memory:.0f} GiB memory, "
-            f"Python {platform.python_version()}, load average {load[0]:.1f} at start")
+            f"Python {platform.python_version()} ({sys.base_prefix}), load average {load[0]:.1f} at start")
 
 
 def filesystem(path: Path) -> str:
