@@ -1,13 +1,15 @@
 #!/bin/sh
-# The Python the virtual environment is made from (see README, "Which Python").
+# Prints the Python the virtual environment is made from (README, "Which Python"): the first
+# of the candidates given (by default the distribution's /usr/bin/python3, then python3 from
+# PATH) that is 3.11 or newer and can make a virtual environment; python3 if none can.
 #
-# A distribution's CPython (Debian's /usr/bin/python3, Ubuntu's, Fedora's …) is built with
-# profile-guided and link-time optimisation; a source build with default options (pyenv's)
-# is not, and runs gkml's builds 10–15 % slower. So the distribution's is preferred when it
-# is new enough and can make a virtual environment (Debian: package python3-venv);
-# otherwise python3 from PATH. `make PYTHON=...` chooses another.
-for candidate in /usr/bin/python3 python3; do
-  if "$candidate" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+# Distributions (Debian, Ubuntu, Fedora …) build CPython with profile-guided and link-time
+# optimisation; a source build with default options (pyenv's) is built without and runs
+# gkml's builds about 12 % slower, so the distribution's comes first. Debian's needs the
+# python3-venv package to make a venv. `make PYTHON=...` chooses another.
+[ $# -gt 0 ] || set -- /usr/bin/python3 python3
+for candidate in "$@"; do
+  if "$candidate" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
     echo "$candidate"
     exit 0
   fi
