@@ -31,3 +31,27 @@ def test_compare_builds_each_revision_with_its_own_code(tmp_path: Path, monkeypa
     assert run.name == "tree" and run.wall > 0 and run.details["produced"] == run.details["files"]
     page = next((out / "items").glob("*/index.html")).read_text(encoding="utf-8")
     assert "（本树）</h1>" in page
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git repository")
+def test_compare_runs_each_side_on_the_interpreter_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--python-a`` / ``--python-b``: a side's builds run on its interpreter, not this one."""
+    import sys
+
+    from .perf.compare import cold_build, export
+    from .perf.synthetic import write_catalogue
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tree = tmp_path / "tree"
+    export("HEAD", tree)
+    # An interpreter that leaves a mark of each run, then is this Python.
+    marks = tmp_path / "marks"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\necho run >> "{marks}"\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
+    catalog = write_catalogue(tmp_path / "catalog", 30, domains=1, community_lists=1)
+    out = tmp_path / "out"
+    run = cold_build(tree, catalog, out, 1, "other interpreter", str(python))
+    assert run.details["produced"] == run.details["files"] > 0
+    assert marks.read_text(encoding="utf-8").split() == ["run"]
+    assert next((out / "items").glob("*/qr.svg")).read_bytes().startswith(b"<svg")

@@ -126,8 +126,9 @@ sys.exit(process.returncode)
 """
 
 
-def gkml(catalog: Path, out: Path, *, jobs: int, cache: bool, search: bool) -> list[str]:
-    return [sys.executable, "-m", "tests.perf.driver", str(catalog), str(out), str(jobs),
+def gkml(catalog: Path, out: Path, *, jobs: int, cache: bool, search: bool, python: str = sys.executable) -> list[str]:
+    """The command of one build; ``python``: an interpreter with gkml's dependencies (a venv's)."""
+    return [python, "-m", "tests.perf.driver", str(catalog), str(out), str(jobs),
             "1" if cache else "0", "1" if search else "0"]
 
 

@@ -4,6 +4,7 @@ Run on demand (not part of the test suite):
 
     python -m tests.perf.compare HEAD~3 HEAD                  # 10,000 items, 10 builds of each
     python -m tests.perf.compare main my-branch --items 2000 --runs 20 --where /dev/shm
+    python -m tests.perf.compare HEAD HEAD --python-a /tmp/pyenv-venv/bin/python   # two interpreters
 
 Each revision is exported (``git archive``) into a folder of its own and every build of it runs
 there: ``python -m`` puts the current folder first on ``sys.path``, so a build started from the
@@ -13,6 +14,10 @@ machine's drift between minutes falls on both alike; each is a cold render-only 
 previous --out, no cache, no search index), as the benchmark's cold render against Hugo. One
 build of each comes first, unmeasured: it compiles the tree's modules and templates, as an
 installed gkml finds them compiled.
+
+``--python-a`` / ``--python-b``: the interpreter each side's builds run on (by default this one),
+for instance two venvs' ``python`` with gkml's dependencies installed: the same revision on both
+sides then measures the interpreters (a distribution's CPython against a source build, say).
 
 Printed: each revision's wall times, their median and CPU time, and the median of the pairs'
 ratios (B / A) — on a machine whose speed drifts by a third between minutes, the pairs' median
@@ -58,32 +63,34 @@ def _git(*args: str) -> bytes:
     return done.stdout
 
 
-def cold_build(tree: Path, catalog: Path, out: Path, jobs: int, name: str) -> Run:
-    """One cold render-only build by ``tree``'s own code."""
+def cold_build(tree: Path, catalog: Path, out: Path, jobs: int, name: str, python: str = sys.executable) -> Run:
+    """One cold render-only build by ``tree``'s own code, on ``python``."""
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(cache_dir(out), ignore_errors=True)
-    return measure(name, gkml(catalog, out, jobs=jobs, cache=True, search=False), cwd=tree)
+    return measure(name, gkml(catalog, out, jobs=jobs, cache=True, search=False, python=python), cwd=tree)
 
 
-def compare(first: str, second: str, items: int, runs: int, where: Path, jobs: int) -> list[list[Run]]:
-    """Each revision's measured builds, alternated."""
+def compare(first: str, second: str, items: int, runs: int, where: Path, jobs: int,
+            pythons: tuple[str, str] = (sys.executable, sys.executable)) -> list[list[Run]]:
+    """Each side's measured builds, alternated."""
     with tempfile.TemporaryDirectory(prefix="gkml-compare-", dir=where) as tmp:
         root = Path(tmp)
         trees, names = [], []
-        for label, revision in (("a", first), ("b", second)):
+        for label, revision, python in (("a", first, pythons[0]), ("b", second, pythons[1])):
             tree = root / label
-            names.append(f"{revision} ({export(revision, tree)})")
+            on = f" on {python}" if pythons[0] != pythons[1] else ""
+            names.append(f"{revision} ({export(revision, tree)}){on}")
             trees.append(tree)
         catalog = write_catalogue(root / "catalog", items, 24, max(1, items // 50))
         outs = [root / "out-a", root / "out-b"]
-        for tree, out, name in zip(trees, outs, names):
-            if cold_build(tree, catalog, out, jobs, f"{name}, first").name.endswith("(failed)"):
+        for tree, out, name, python in zip(trees, outs, names, pythons):
+            if cold_build(tree, catalog, out, jobs, f"{name}, first", python).name.endswith("(failed)"):
                 sys.exit(f"{name}: the build failed (above)")
         measured: list[list[Run]] = [[], []]
         for run in range(runs):
             order = (0, 1) if run % 2 == 0 else (1, 0)
             for side in order:
-                measured[side].append(cold_build(trees[side], catalog, outs[side], jobs, names[side]))
+                measured[side].append(cold_build(trees[side], catalog, outs[side], jobs, names[side], pythons[side]))
         report(names, measured)
         return measured
 
@@ -109,9 +116,12 @@ def main() -> None:
     parser.add_argument("--where", type=Path, default=Path(tempfile.gettempdir()),
                         help="folder to build in (a disk, or tmpfs such as /dev/shm)")
     parser.add_argument("--jobs", type=int, default=0)
+    parser.add_argument("--python-a", default=sys.executable,
+                        help="the interpreter the first side's builds run on (one with gkml's dependencies)")
+    parser.add_argument("--python-b", default=sys.executable, help="the same for the second side")
     args = parser.parse_args()
     print(machine())
-    compare(args.first, args.second, args.items, args.runs, args.where, args.jobs)
+    compare(args.first, args.second, args.items, args.runs, args.where, args.jobs, (args.python_a, args.python_b))
 
 
 if __name__ == "__main__":
