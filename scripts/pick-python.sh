@@ -5,7 +5,7 @@
 #
 # Distributions (Debian, Ubuntu, Fedora …) build CPython with profile-guided and link-time
 # optimisation; a source build with default options (pyenv's) is built without and runs
-# gkml's builds about 12 % slower, so the distribution's comes first. Debian's needs the
+# gkml's builds 12–14 % slower, so the distribution's comes first. Debian's needs the
 # python3-venv package to make a venv. `make PYTHON=...` chooses another.
 [ $# -gt 0 ] || set -- /usr/bin/python3 python3
 for candidate in "$@"; do
