@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from .conftest import ROOT
 from .helpers import replace_in
+from .perf.compare import cold_build, export
+from .perf.synthetic import write_catalogue
+
+pytestmark = pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git repository")
 
 
-@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git repository")
-def test_compare_builds_each_revision_with_its_own_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run from the repository, ``python -m`` would import the repository's code whatever the
-    tree: a revision's builds must run the code exported into its own folder."""
-    from .perf.compare import cold_build, export
-    from .perf.synthetic import write_catalogue
-
-    # The build's compiled templates go to a folder of this test, not the user's.
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HEAD exported as ``compare.py`` exports a revision; the builds' compiled templates go to
+    a folder of the test, not the user's."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     tree = tmp_path / "tree"
     commit = export("HEAD", tree)
     assert commit and (tree / "generator/build.py").is_file() and (tree / "tests/perf/driver.py").is_file()
+    return tree
+
+
+def test_compare_builds_each_revision_with_its_own_code(tree: Path, tmp_path: Path) -> None:
+    """Run from the repository, ``python -m`` would import the repository's code whatever the
+    tree: a revision's builds must run the code exported into its own folder."""
     # A change only that tree has: its item pages show it.
     replace_in(tree / "themes/default/templates/item.html", "<h1>{{ item.name }}</h1>",
                "<h1>{{ item.name }}（本树）</h1>")
@@ -33,17 +40,8 @@ def test_compare_builds_each_revision_with_its_own_code(tmp_path: Path, monkeypa
     assert "（本树）</h1>" in page
 
 
-@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git repository")
-def test_compare_runs_each_side_on_the_interpreter_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compare_runs_each_side_on_the_interpreter_given(tree: Path, tmp_path: Path) -> None:
     """``--python-a`` / ``--python-b``: a side's builds run on its interpreter, not this one."""
-    import sys
-
-    from .perf.compare import cold_build, export
-    from .perf.synthetic import write_catalogue
-
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    tree = tmp_path / "tree"
-    export("HEAD", tree)
     # An interpreter that leaves a mark of each run, then is this Python.
     marks = tmp_path / "marks"
     python = tmp_path / "python"
